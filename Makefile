@@ -1,0 +1,42 @@
+# The two commands a reader needs:  make serve  and  make test.
+# Everything else here is a step of those two, or a tool for maintainers.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve test setup data build lesson bench clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+serve: setup  ## set everything up, then serve the site with executed lessons on http://127.0.0.1:8000
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+test: setup  ## run every test: library, doctests, snippets, the site build, browser checks
+	$(BIN)/python -m pytest
+
+build: setup  ## build the site into site/ (lessons execute, or come from the cache)
+	$(BIN)/mkdocs build --strict
+
+lesson: setup  ## execute one lesson: make lesson L=docs/lessons/pytorch/tensors.md
+	$(BIN)/python tools/lessons.py $(L)
+
+bench: setup  ## run the benchmarks and write benchmarks/results/*.json
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+setup: $(STAMP) data  ## create .venv and install the project with its docs and test extras
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+data:  ## make the offline data and browser available (Debian packages when root)
+	@bash tools/system-packages.sh
+
+clean:  ## remove the build output and the lesson cache (not the venv)
+	rm -rf site .cache

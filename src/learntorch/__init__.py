@@ -1,0 +1,12 @@
+"""learntorch: the small training library behind *Deep Learning with PyTorch, executable notes*.
+
+Modules, one job each:
+
+- ``learntorch.data``: find datasets offline, in-memory batching, train/validation split
+- ``learntorch.models``: the classifiers the lessons train
+- ``learntorch.training``: ``fit``, ``evaluate``, ``predict``
+- ``learntorch.plots``: the classifier plot, image grids, history curves, confusion matrices
+- ``learntorch.checkpoints``: save and load models safely
+"""
+
+__version__ = "0.1.0"

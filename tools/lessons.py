@@ -1,0 +1,121 @@
+"""Execute Jupytext lessons into .ipynb files, cached under a key that sees the library.
+
+mkdocs-jupyter's own cache is keyed on the page's bytes only, so a change to
+``src/learntorch`` or to an installed package would leave old outputs on the site. Here the
+key is the lesson's bytes plus a fingerprint of the library source and of every installed
+distribution's version: change any of them and the lesson runs again.
+
+Run one lesson by hand (what ``make lesson L=docs/lessons/pytorch/tensors.md`` does)::
+
+    python tools/lessons.py docs/lessons/pytorch/tensors.md
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "lessons"
+RUNS = ROOT / ".cache" / "lesson-runs"  # each lesson's working directory
+EXECUTOR_VERSION = "1"  # bump to re-execute everything after changing how lessons run
+CELL_TIMEOUT = 900  # seconds; a stuck cell fails the build instead of hanging it
+
+
+class LessonError(RuntimeError):
+    """A lesson cell raised (or timed out) while executing."""
+
+
+def is_lesson(path: Path) -> bool:
+    """True for a Jupytext Markdown file whose front matter names a Python kernel."""
+    head = Path(path).read_text(encoding="utf-8")[:2000]
+    return head.startswith("---") and "kernelspec:" in head and "language: python" in head
+
+
+def fingerprint(root: Path = ROOT) -> str:
+    """Hash of everything a lesson's outputs depend on besides its own text."""
+    h = hashlib.sha256(f"executor={EXECUTOR_VERSION};python={sys.version}".encode())
+    for path in sorted((root / "src" / "learntorch").rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    h.update("\n".join(dists).encode())
+    return h.hexdigest()
+
+
+def cache_key(lesson: Path, fp: str) -> str:
+    return hashlib.sha256(Path(lesson).read_bytes() + fp.encode()).hexdigest()[:20]
+
+
+def cached_path(lesson: Path, rel: str, key: str) -> Path:
+    """Where the executed notebook of ``lesson`` (docs-relative ``rel``) lives for ``key``.
+
+    The path ends in ``lessons/<part>/<name>.ipynb`` so mkdocs-jupyter's ``include``
+    pattern matches it.
+    """
+    return CACHE / key / Path(rel).with_suffix(".ipynb")
+
+
+def execute(lesson: Path, out: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> float:
+    """Run every cell of ``lesson`` in a fresh kernel and write the notebook to ``out``.
+
+    Returns the seconds it took. Raises ``LessonError`` naming the lesson and the cell
+    when a cell raises: a broken lesson must fail the build, never render a traceback.
+    """
+    nb = jupytext.read(lesson)
+    cwd.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(cwd)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except Exception as err:  # CellExecutionError, CellTimeoutError, DeadKernelError
+        raise LessonError(f"lesson {lesson} failed to execute:\n{err}") from err
+    seconds = time.perf_counter() - start
+    nb.metadata["learntorch"] = {"execution_seconds": round(seconds, 1),
+                                 "source": str(Path(lesson).name)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: an interrupted build never leaves a half-written cache entry.
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".part")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, out)
+    return seconds
+
+
+def executed_notebook(lesson: Path, rel: str, fp: str, log=print) -> Path:
+    """The executed notebook for ``lesson``: from the cache, or run now and cached."""
+    key = cache_key(lesson, fp)
+    out = cached_path(lesson, rel, key)
+    if out.is_file():
+        return out
+    log(f"executing {rel} ...")
+    seconds = execute(lesson, out, RUNS / Path(rel).with_suffix(""))
+    log(f"executed {rel} in {seconds:.1f} s")
+    for stale in CACHE.glob(f"*/{Path(rel).with_suffix('.ipynb').as_posix()}"):
+        if stale != out:  # keep one cached run per lesson
+            shutil.rmtree(stale.parents[len(Path(rel).parts) - 1], ignore_errors=True)
+    return out
+
+
+def execution_seconds(notebook: Path) -> float | None:
+    nb = nbformat.read(notebook, as_version=4)
+    return nb.metadata.get("learntorch", {}).get("execution_seconds")
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:] or sys.exit(__doc__):
+        path = Path(arg).resolve()
+        rel = path.relative_to(ROOT / "docs").as_posix()
+        nb_path = executed_notebook(path, rel, fingerprint())
+        print(f"{rel}: {execution_seconds(nb_path)} s -> {nb_path}")
