@@ -25,9 +25,7 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "lessons"
-RUNS = ROOT / ".cache" / "lesson-runs"  # each lesson's working directory
+ROOT = Path(__file__).resolve().parent.parent  # the default project root: this repository
 EXECUTOR_VERSION = "1"  # bump to re-execute everything after changing how lessons run
 CELL_TIMEOUT = 900  # seconds; a stuck cell fails the build instead of hanging it
 
@@ -57,13 +55,17 @@ def cache_key(lesson: Path, fp: str) -> str:
     return hashlib.sha256(Path(lesson).read_bytes() + fp.encode()).hexdigest()[:20]
 
 
-def cached_path(lesson: Path, rel: str, key: str) -> Path:
-    """Where the executed notebook of ``lesson`` (docs-relative ``rel``) lives for ``key``.
+def cache_root(root: Path) -> Path:
+    return Path(root) / ".cache" / "lessons"
+
+
+def cached_path(rel: str, key: str, root: Path) -> Path:
+    """Where the executed notebook of the docs-relative lesson ``rel`` lives for ``key``.
 
     The path ends in ``lessons/<part>/<name>.ipynb`` so mkdocs-jupyter's ``include``
     pattern matches it.
     """
-    return CACHE / key / Path(rel).with_suffix(".ipynb")
+    return cache_root(root) / key / Path(rel).with_suffix(".ipynb")
 
 
 def execute(lesson: Path, out: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> float:
@@ -93,16 +95,21 @@ def execute(lesson: Path, out: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> 
     return seconds
 
 
-def executed_notebook(lesson: Path, rel: str, fp: str, log=print) -> Path:
-    """The executed notebook for ``lesson``: from the cache, or run now and cached."""
-    key = cache_key(lesson, fp)
-    out = cached_path(lesson, rel, key)
+def executed_notebook(lesson: Path, rel: str, root: Path = ROOT, fp: str | None = None,
+                      log=print) -> Path:
+    """The executed notebook for ``lesson``: from the cache, or run now and cached.
+
+    ``root`` is the project folder (the one holding mkdocs.yml, src/ and .cache/); each
+    lesson runs in its own scratch folder ``.cache/lesson-runs/<part>/<name>``.
+    """
+    key = cache_key(lesson, fp or fingerprint(root))
+    out = cached_path(rel, key, root)
     if out.is_file():
         return out
     log(f"executing {rel} ...")
-    seconds = execute(lesson, out, RUNS / Path(rel).with_suffix(""))
+    seconds = execute(lesson, out, Path(root) / ".cache" / "lesson-runs" / Path(rel).with_suffix(""))
     log(f"executed {rel} in {seconds:.1f} s")
-    for stale in CACHE.glob(f"*/{Path(rel).with_suffix('.ipynb').as_posix()}"):
+    for stale in cache_root(root).glob(f"*/{Path(rel).with_suffix('.ipynb').as_posix()}"):
         if stale != out:  # keep one cached run per lesson
             shutil.rmtree(stale.parents[len(Path(rel).parts) - 1], ignore_errors=True)
     return out
@@ -117,5 +124,5 @@ if __name__ == "__main__":
     for arg in sys.argv[1:] or sys.exit(__doc__):
         path = Path(arg).resolve()
         rel = path.relative_to(ROOT / "docs").as_posix()
-        nb_path = executed_notebook(path, rel, fingerprint())
+        nb_path = executed_notebook(path, rel)
         print(f"{rel}: {execution_seconds(nb_path)} s -> {nb_path}")

@@ -23,22 +23,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glossary  # noqa: E402  (tools/glossary.py)
 import lessons  # noqa: E402  (tools/lessons.py)
 
-GENERATED = lessons.ROOT / ".cache" / "generated"
 _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
 _terms: list[glossary.Term] = []
+
+
+def _root(config) -> Path:
+    """The project folder: where mkdocs.yml is (src/, .cache/ and snippets/ sit beside it)."""
+    return Path(config.config_file_path).resolve().parent
 
 
 def on_config(config):
     global _terms
     _terms = glossary.load_terms(Path(config["docs_dir"]) / "glossary")
-    GENERATED.mkdir(parents=True, exist_ok=True)
-    (GENERATED / "abbreviations.md").write_text(glossary.abbreviations(_terms), encoding="utf-8")
+    generated = _root(config) / ".cache" / "generated"  # a snippets base_path in mkdocs.yml
+    generated.mkdir(parents=True, exist_ok=True)
+    (generated / "abbreviations.md").write_text(glossary.abbreviations(_terms), encoding="utf-8")
     return config
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which must see the .ipynb paths
 def on_files(files, config):
-    fp = lessons.fingerprint()
+    root = _root(config)
+    fp = lessons.fingerprint(root)
     _executed.clear()
     for file in list(files):
         rel = file.src_uri
@@ -47,7 +53,7 @@ def on_files(files, config):
         if not lessons.is_lesson(Path(file.abs_src_path)):
             continue
         try:
-            notebook = lessons.executed_notebook(Path(file.abs_src_path), rel, fp, log=_log)
+            notebook = lessons.executed_notebook(Path(file.abs_src_path), rel, root, fp, log=_log)
         except lessons.LessonError as err:
             raise PluginError(str(err)) from err
         _executed[rel] = notebook
@@ -58,6 +64,15 @@ def on_files(files, config):
         shutil.copyfile(notebook, download)
         files.append(File.generated(config, rel[:-3] + ".ipynb", abs_src_path=str(download)))
     return files
+
+
+def on_nav(nav, config, files):
+    # mkdocs-jupyter wrapped our files in its NotebookFile, whose abs_src_path is computed
+    # afresh from src_uri: point the wrappers at the executed notebooks again.
+    for file in files:
+        if file.src_uri in _executed:
+            file.abs_src_path = str(_executed[file.src_uri])
+    return nav
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -1,0 +1,75 @@
+"""Load the built site in headless Chromium, as a reader would.
+
+Chromium comes from Debian (`make setup` installs it as root); Playwright drives it through
+`executable_path`, so no browser is ever downloaded. Without Chromium these tests skip,
+except in CI, where they must run.
+"""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+from conftest import IN_CI
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        if IN_CI:
+            pytest.fail("CI needs Debian's chromium for the browser tests (make setup installs it)")
+        pytest.skip("chromium is not installed: sudo apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, served_site):
+    """A fresh page that records every request it makes."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.requested = []
+    page.on("request", lambda request: page.requested.append(request.url))
+    yield page
+    hosts = {urlparse(u).hostname for u in page.requested if not u.startswith(("data:", "blob:"))}
+    context.close()
+    assert hosts <= {"127.0.0.1"}, f"requests left 127.0.0.1: {sorted(hosts)}"
+
+
+def test_lesson_page_renders_outputs_plot_and_folded_solutions(page, served_site):
+    page.goto(f"{served_site}/lessons/pytorch/tensors/")
+    page.wait_for_load_state("networkidle")
+    assert "Tensors" in page.title()
+    assert page.locator(".jp-OutputArea-output").count() > 5
+    plot = page.locator(".jp-OutputArea-output img").first
+    plot.wait_for()
+    assert plot.evaluate("img => img.naturalWidth") > 100  # the PNG decoded
+    solutions = page.locator("details.solution")
+    assert solutions.count() >= 1
+    assert solutions.first.get_attribute("open") is None  # collapsed by default
+    assert page.locator(".katex").count() > 0  # maths rendered by the vendored KaTeX
+
+
+def test_glossary_page_renders_with_its_example(page, served_site):
+    page.goto(f"{served_site}/glossary/dropout/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").first.inner_text().strip() == "Dropout"
+    assert page.locator("pre", has_text="nn.Dropout(p=0.25)").count() == 1
+
+
+def test_search_finds_a_glossary_term(page, served_site):
+    page.goto(f"{served_site}/?q=dropout")  # Material opens search with the query filled in
+    first = page.locator(".md-search-result__item a").first
+    first.wait_for(timeout=20_000)
+    assert "/glossary/dropout/" in first.get_attribute("href")
