@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test setup data build lesson bench clean help
+.PHONY: serve test setup data build deploy lesson bench clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ test: setup  ## run every test: library, doctests, snippets, the site build, bro
 
 build: setup  ## build the site into site/ (lessons execute, or come from the cache)
 	$(BIN)/mkdocs build --strict
+
+deploy: setup  ## build and push the site to the gh-pages branch (what the GitHub workflow runs)
+	$(BIN)/mkdocs gh-deploy --force --no-history
 
 lesson: setup  ## execute one lesson: make lesson L=docs/lessons/pytorch/tensors.md
 	$(BIN)/python tools/lessons.py $(L)

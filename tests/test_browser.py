@@ -73,3 +73,23 @@ def test_search_finds_a_glossary_term(page, served_site):
     first = page.locator(".md-search-result__item a").first
     first.wait_for(timeout=20_000)
     assert "/glossary/dropout/" in first.get_attribute("href")
+
+
+@pytest.mark.parametrize("path", ["/lessons/pytorch/tensors/", "/glossary/dropout/"])
+def test_pages_fit_a_phone_screen(browser, served_site, path, tmp_path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(served_site + path)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(tmp_path / "phone.png"))  # kept by pytest's tmp_path for a look
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    # Wide code and outputs must scroll inside their own box instead of widening the page.
+    wide_cells = page.evaluate("""() => [...document.querySelectorAll('pre, .jp-OutputArea-output, table')]
+        .filter(el => el.scrollWidth > el.clientWidth + 1)
+        .filter(el => !['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+                      && !el.closest('.md-typeset__scrollwrap, .jp-OutputArea-output, .highlight, pre'))
+        .length""")
+    context.close()
+    assert overflow <= 1, f"{path}: the page is {overflow}px wider than a 390px phone screen"
+    assert wide_cells == 0, f"{path}: {wide_cells} wide blocks overflow instead of scrolling"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -113,6 +114,15 @@ def executed_notebook(lesson: Path, rel: str, root: Path = ROOT, fp: str | None 
         if stale != out:  # keep one cached run per lesson
             shutil.rmtree(stale.parents[len(Path(rel).parts) - 1], ignore_errors=True)
     return out
+
+
+def goal(lesson: Path) -> str:
+    """The lesson's goal: the paragraph after its bold **Goal:** marker, links made plain text."""
+    text = Path(lesson).read_text(encoding="utf-8")
+    match = re.search(r"^\*\*Goal:\*\*(.*?)(?:\n\s*\n|\Z)", text, re.M | re.S)
+    if match:
+        return re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", " ".join(match[1].split()))
+    raise ValueError(f"{lesson}: no '**Goal:** ...' line (every lesson states its goal)")
 
 
 def execution_seconds(notebook: Path) -> float | None:

@@ -25,6 +25,9 @@ import lessons  # noqa: E402  (tools/lessons.py)
 
 _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
 _terms: list[glossary.Term] = []
+_nav = None
+COURSE_MAP_MARKER = "<!-- course-map -->"
+BENCHMARKS_MARKER = "<!-- benchmark-results -->"
 
 
 def _root(config) -> Path:
@@ -72,13 +75,61 @@ def on_nav(nav, config, files):
     for file in files:
         if file.src_uri in _executed:
             file.abs_src_path = str(_executed[file.src_uri])
+    global _nav
+    _nav = nav
     return nav
 
 
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri == "glossary/index.md":
         return markdown.replace(glossary.INDEX_MARKER, glossary.index_markdown(_terms))
+    if COURSE_MAP_MARKER in markdown:
+        return markdown.replace(COURSE_MAP_MARKER, _course_map(page, config))
+    if BENCHMARKS_MARKER in markdown:
+        return markdown.replace(BENCHMARKS_MARKER, _benchmark_tables(_root(config) / "benchmarks" / "results"))
     return markdown
+
+
+def _course_map(page, config) -> str:
+    """One table per part: each lesson's goal, the lesson it builds on, and how long it ran."""
+    base = posixpath.dirname(page.file.src_uri)
+    rows, part, previous = [], None, None
+    for lesson in (p for p in _nav.pages if p.file.src_uri in _executed):
+        rel = lesson.file.src_uri
+        if rel.split("/")[1] != part:
+            part = rel.split("/")[1]
+            section = lesson.parent.title if lesson.parent else part
+            rows.append(f"\n### {section}\n\n| Lesson | Goal | Builds on | Ran in |\n|---|---|---|---|")
+        link = lambda p: f"[{p.title}]({posixpath.relpath(p.file.src_uri, base or '.')})"  # noqa: E731
+        seconds = lessons.execution_seconds(_executed[rel])
+        rows.append(f"| {link(lesson)} | {lessons.goal(Path(config['docs_dir']) / rel)} | "
+                    f"{link(previous) if previous else '-'} | {seconds:.0f} s |")
+        previous = lesson
+    return "\n".join(rows) + "\n"
+
+
+def _benchmark_tables(folder: Path) -> str:
+    """Every benchmarks/results/*.json as a table, so the page shows what the scripts measured."""
+    import json
+
+    out = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out.append(f"\n## `{path.name}`\n\nWritten by `benchmarks/{path.stem}.py`.\n")
+        out.append("| Measure | Value |\n|---|---|")
+        out += [f"| {key} | {value} |" for key, value in _flatten(data)]
+    return "\n".join(out) + "\n" if out else "No benchmark results yet: run `make bench`.\n"
+
+
+def _flatten(data, prefix=""):
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten(value, name + ".")
+        else:
+            if isinstance(value, float):
+                value = f"{value:.4g}"
+            yield name, html.escape(str(value)).replace("|", "\\|")
 
 
 def on_page_content(content, page, config, files):
@@ -88,10 +139,18 @@ def on_page_content(content, page, config, files):
     content = _rewrite_md_links(content, page, files)
     name = Path(rel).stem
     seconds = lessons.execution_seconds(_executed[rel])
+    colab = ""
+    repo = (config.get("repo_url") or "").rstrip("/")
+    if repo.startswith("https://github.com/"):
+        # The published site lives on the gh-pages branch (see .github/workflows/pages.yml),
+        # executed notebooks included, so Colab can open them straight from GitHub.
+        colab = (f'<a class="md-button" href="https://colab.research.google.com/github/'
+                 f'{repo.removeprefix("https://github.com/")}/blob/gh-pages/{rel[:-3]}.ipynb">'
+                 "Open in Colab</a>")
     bar = (
         '<div class="lesson-downloads">'
         f'<a class="md-button" href="../{name}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
-        f'<a class="md-button" href="../{name}.md" download>Download source (Jupytext .md)</a>'
+        f'<a class="md-button" href="../{name}.md" download>Download source (Jupytext .md)</a>{colab}'
         f"<span>Every output below was produced when this site was built "
         f"(executed in {html.escape(str(seconds))} s).</span></div>"
     )

@@ -114,7 +114,9 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
     """Train ``model`` for up to ``epochs`` epochs and return its history.
 
     Args:
-        model, train_loader, optimizer: the usual three; the model is moved to ``device``.
+        model: the network to train; it is moved to ``device``.
+        train_loader: yields ``(inputs, labels)`` batches.
+        optimizer: updates the model's parameters, e.g. ``torch.optim.Adam``.
         epochs: the most epochs to run.
         device: where to train (default: the model's current device).
         val_loader: evaluated after every epoch when given.
