@@ -78,3 +78,13 @@ def abbreviations(terms: list[Term]) -> str:
             summary = t.summary.replace("]", ")").replace("[", "(")
             lines.append(f"*[{name}]: {summary}")
     return "\n".join(lines) + "\n"
+
+
+def with_aliases_line(markdown: str, src_uri: str, terms: list[Term]) -> str:
+    """Put "Also called: ..." under a term page's title, so synonyms show (and are searchable)."""
+    slug = Path(src_uri).stem
+    term = next((t for t in terms if t.slug == slug), None)
+    if term is None or not term.aliases:
+        return markdown
+    line = "*Also called: " + ", ".join(term.aliases) + ".*"
+    return re.sub(r"^(# .+)$", lambda m: f"{m[1]}\n\n{line}", markdown, count=1, flags=re.M)

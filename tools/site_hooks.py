@@ -83,6 +83,8 @@ def on_nav(nav, config, files):
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri == "glossary/index.md":
         return markdown.replace(glossary.INDEX_MARKER, glossary.index_markdown(_terms))
+    if page.file.src_uri.startswith("glossary/"):
+        return glossary.with_aliases_line(markdown, page.file.src_uri, _terms)
     if COURSE_MAP_MARKER in markdown:
         return markdown.replace(COURSE_MAP_MARKER, _course_map(page, config))
     if BENCHMARKS_MARKER in markdown:
