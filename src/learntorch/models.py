@@ -18,11 +18,12 @@ class MLP(nn.Module):
     The model returns logits (no softmax): ``nn.CrossEntropyLoss`` applies log-softmax
     itself, which is faster and numerically safer than softmax followed by a log.
 
-    >>> model = MLP(784, (256, 128, 64), 10, dropout=0.2)
-    >>> model(torch.zeros(5, 1, 28, 28)).shape
-    torch.Size([5, 10])
-    >>> model.config
-    {'in_features': 784, 'hidden': [256, 128, 64], 'out_features': 10, 'dropout': 0.2}
+    Examples:
+        >>> model = MLP(784, (256, 128, 64), 10, dropout=0.2)
+        >>> model(torch.zeros(5, 1, 28, 28)).shape
+        torch.Size([5, 10])
+        >>> model.config
+        {'in_features': 784, 'hidden': [256, 128, 64], 'out_features': 10, 'dropout': 0.2}
     """
 
     def __init__(self, in_features: int = 784, hidden=(256, 128, 64), out_features: int = 10,
@@ -56,3 +57,74 @@ class MLP(nn.Module):
                 f"got shape {tuple(x.shape)}"
             )
         return self.layers(x)
+
+
+class CNN(nn.Module):
+    """A small convolutional classifier: conv blocks, then a fully-connected head.
+
+    Each block is Conv2d(3x3, padding 1) -> BatchNorm2d -> ReLU -> MaxPool2d(2): the
+    convolution keeps height and width, pooling halves them, and each block has more
+    channels than the one before (deeper, but smaller, feature maps).
+
+    Args:
+        in_channels: channels of the input images (1 for grey, 3 for RGB).
+        channels: output channels of each conv block, e.g. ``(32, 64)``.
+        image_size: height (= width) of the input images, e.g. 28.
+        hidden: units of the hidden fully-connected layer (0 for none).
+        out_features: number of classes; the model returns one logit per class.
+        dropout: dropout probability before each fully-connected layer.
+
+    Examples:
+        >>> model = CNN(1, (32, 64), 28, hidden=128, out_features=10)
+        >>> model(torch.zeros(5, 1, 28, 28)).shape
+        torch.Size([5, 10])
+        >>> model.flat_features  # 64 channels x 7 x 7 after two poolings
+        3136
+    """
+
+    def __init__(self, in_channels: int = 1, channels=(32, 64), image_size: int = 28,
+                 hidden: int = 128, out_features: int = 10, dropout: float = 0.25):
+        super().__init__()
+        channels = list(channels)
+        if not channels:
+            raise ValueError("CNN channels must list at least one conv block, e.g. (32, 64)")
+        for name, value in [("in_channels", in_channels), ("image_size", image_size),
+                            ("out_features", out_features),
+                            *((f"channels[{i}]", c) for i, c in enumerate(channels))]:
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"CNN {name} must be a positive integer, got {value!r}")
+        if not isinstance(hidden, int) or hidden < 0:
+            raise ValueError(f"CNN hidden must be a non-negative integer, got {hidden!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"CNN dropout must be in [0, 1), got {dropout}")
+        side = image_size // 2 ** len(channels)  # every block halves height and width
+        if side < 1:
+            raise ValueError(f"{len(channels)} pooling blocks shrink a {image_size}x{image_size} "
+                             f"image to nothing; use fewer blocks or larger images")
+        # Kept so a checkpoint can rebuild the same architecture: CNN(**model.config).
+        self.config = dict(in_channels=in_channels, channels=channels, image_size=image_size,
+                           hidden=hidden, out_features=out_features, dropout=dropout)
+        blocks: list[nn.Module] = []
+        for c_in, c_out in zip([in_channels, *channels], channels):
+            blocks += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=False),  # BN adds the bias
+                       nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+        self.features = nn.Sequential(*blocks)
+        self.flat_features = channels[-1] * side * side
+        head: list[nn.Module] = [nn.Flatten()]
+        width = self.flat_features
+        if hidden:
+            head += [nn.Dropout(dropout), nn.Linear(width, hidden), nn.ReLU()]
+            width = hidden
+        head += [nn.Dropout(dropout), nn.Linear(width, out_features)]
+        self.classifier = nn.Sequential(*head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c, s = self.config["in_channels"], self.config["image_size"]
+        if x.dim() != 4 or tuple(x.shape[1:]) != (c, s, s):
+            raise ValueError(f"CNN expected a batch of images of shape (batch, {c}, {s}, {s}), "
+                             f"got shape {tuple(x.shape)}")
+        return self.classifier(self.features(x))  # (B, C, H, W) -> (B, C', h, w) -> (B, classes)
+
+
+# Name -> class, so a checkpoint can rebuild a model from its class name and config.
+MODELS = {"MLP": MLP, "CNN": CNN}

@@ -22,9 +22,10 @@ def _as_image(image: torch.Tensor):
 def view_classify(image: torch.Tensor, probs: torch.Tensor, class_names=None):
     """The classifier plot: the image on the left, its class probabilities as bars on the right.
 
-    >>> fig = view_classify(torch.rand(1, 28, 28), torch.softmax(torch.randn(10), 0))
-    >>> len(fig.axes)
-    2
+    Examples:
+        >>> fig = view_classify(torch.rand(1, 28, 28), torch.softmax(torch.randn(10), 0))
+        >>> len(fig.axes)
+        2
     """
     probs = torch.as_tensor(probs).detach().cpu().flatten()
     if class_names is None:
@@ -46,9 +47,10 @@ def view_classify(image: torch.Tensor, probs: torch.Tensor, class_names=None):
 def image_grid(images, labels=None, class_names=None, ncols: int = 8, size: float = 1.3):
     """A grid of images with optional titles (class names, or labels as numbers).
 
-    >>> fig = image_grid(torch.rand(6, 1, 28, 28), torch.arange(6), ncols=3)
-    >>> len(fig.axes)
-    6
+    Examples:
+        >>> fig = image_grid(torch.rand(6, 1, 28, 28), torch.arange(6), ncols=3)
+        >>> len(fig.axes)
+        6
     """
     images = list(images)
     if not images:
@@ -71,9 +73,10 @@ def image_grid(images, labels=None, class_names=None, ncols: int = 8, size: floa
 def plot_history(history: dict, metric: str = "loss"):
     """Training (and validation, when present) ``loss`` or ``accuracy`` per epoch from ``fit``.
 
-    >>> fig = plot_history({"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
-    >>> [line.get_label() for line in fig.axes[0].lines]
-    ['training', 'validation']
+    Examples:
+        >>> fig = plot_history({"train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+        >>> [line.get_label() for line in fig.axes[0].lines]
+        ['training', 'validation']
     """
     if metric not in {"loss", "accuracy"}:
         raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
@@ -97,13 +100,18 @@ def plot_history(history: dict, metric: str = "loss"):
 def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> torch.Tensor:
     """Counts ``m[true, predicted]`` as a ``(num_classes, num_classes)`` int64 tensor.
 
-    >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
-    tensor([[1, 0],
-            [1, 1]])
+    Examples:
+        >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
+        tensor([[1, 0],
+                [1, 1]])
     """
     targets, predictions = torch.as_tensor(targets).flatten(), torch.as_tensor(predictions).flatten()
     if targets.shape != predictions.shape:
         raise ValueError(f"targets and predictions differ in length: {len(targets)} vs {len(predictions)}")
+    for name, labels in (("targets", targets), ("predictions", predictions)):
+        if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
+            raise ValueError(f"{name} must be class indices in 0..{num_classes - 1}, "
+                             f"got values from {labels.min().item()} to {labels.max().item()}")
     index = targets.long() * num_classes + predictions.long()  # one bin per (true, predicted) pair
     return torch.bincount(index, minlength=num_classes ** 2).view(num_classes, num_classes)
 
@@ -111,9 +119,10 @@ def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, num_class
 def plot_confusion_matrix(matrix: torch.Tensor, class_names=None):
     """Draw a confusion matrix with counts in the cells; rows are true classes.
 
-    >>> fig = plot_confusion_matrix(torch.tensor([[5, 1], [2, 7]]), ["cat", "dog"])
-    >>> fig.axes[0].get_ylabel()
-    'true class'
+    Examples:
+        >>> fig = plot_confusion_matrix(torch.tensor([[5, 1], [2, 7]]), ["cat", "dog"])
+        >>> fig.axes[0].get_ylabel()
+        'true class'
     """
     matrix = torch.as_tensor(matrix)
     n = matrix.shape[0]
@@ -128,5 +137,82 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names=None):
     for (i, j), count in zip(((i, j) for i in range(n) for j in range(n)), matrix.flatten().tolist()):
         ax.text(j, i, count, ha="center", va="center", fontsize=7,
                 color="white" if count > high else "black")
+    fig.tight_layout()
+    return fig
+
+
+def _grid(n: int, ncols: int, size: float):
+    """A figure with ``n`` image axes laid out ``ncols`` wide, axes switched off."""
+    ncols = max(1, min(ncols, n))
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, figsize=(size * ncols, size * nrows))
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, list(axes.flat)[:n]
+
+
+def plot_filters(weight: torch.Tensor, ncols: int = 8, size: float = 1.0):
+    """Draw the kernels of a conv layer, one small image per output channel.
+
+    Args:
+        weight: a conv layer's ``weight`` of shape ``(out_channels, in_channels, kH, kW)``.
+            Grey inputs (1 channel) are drawn in grey, RGB inputs (3) in colour after
+            scaling each kernel to [0, 1]; other channel counts show input channel 0.
+        ncols: kernels per row.
+
+    Blue-to-red colouring is used for grey kernels so that positive (red) and negative
+    (blue) weights are easy to tell apart; white is zero.
+
+    Examples:
+        >>> fig = plot_filters(torch.randn(6, 1, 3, 3), ncols=3)
+        >>> len([ax for ax in fig.axes if ax.images])
+        6
+    """
+    weight = torch.as_tensor(weight).detach().cpu().float()
+    if weight.dim() != 4:
+        raise ValueError(f"plot_filters expects conv weights of shape (out_channels, in_channels, "
+                         f"kH, kW), got {tuple(weight.shape)}")
+    fig, axes = _grid(len(weight), ncols, size)
+    for i, (ax, kernel) in enumerate(zip(axes, weight)):
+        if kernel.shape[0] == 3:  # RGB kernel: min-max scale so it can be shown as colour
+            low, high = kernel.min(), kernel.max()
+            ax.imshow(((kernel - low) / (high - low + 1e-8)).permute(1, 2, 0).numpy())
+        else:
+            limit = kernel[0].abs().max().item() or 1.0
+            ax.imshow(kernel[0].numpy(), cmap="bwr", vmin=-limit, vmax=limit)
+        ax.set_title(str(i), fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_maps(maps: torch.Tensor, ncols: int = 8, max_maps: int = 32, size: float = 1.2,
+                      title: str | None = None):
+    """Draw the channels of one feature map tensor as grey images.
+
+    Args:
+        maps: ``(C, H, W)``, or ``(1, C, H, W)`` for a batch of one (e.g. a value from
+            :func:`learntorch.features.feature_maps`).
+        ncols: images per row; max_maps: draw at most this many channels.
+        title: an optional figure title, e.g. the layer's name and shape.
+
+    Examples:
+        >>> fig = plot_feature_maps(torch.rand(1, 10, 14, 14), ncols=5, max_maps=8)
+        >>> len([ax for ax in fig.axes if ax.images])
+        8
+    """
+    maps = torch.as_tensor(maps).detach().cpu().float()
+    if maps.dim() == 4 and maps.shape[0] == 1:
+        maps = maps[0]
+    if maps.dim() != 3:
+        raise ValueError(f"plot_feature_maps expects (C, H, W) or (1, C, H, W), got {tuple(maps.shape)}")
+    if max_maps < 1:
+        raise ValueError(f"max_maps must be at least 1, got {max_maps}")
+    maps = maps[:max_maps]
+    fig, axes = _grid(len(maps), ncols, size)
+    for i, (ax, fmap) in enumerate(zip(axes, maps)):
+        ax.imshow(fmap.numpy(), cmap="gray")
+        ax.set_title(str(i), fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -14,14 +14,15 @@ import time
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: lessons run without ipywidgets, which it would warn about
 
 
 def default_device() -> torch.device:
     """CUDA when a GPU is available, otherwise the CPU.
 
-    >>> default_device().type in {"cpu", "cuda"}
-    True
+    Examples:
+        >>> default_device().type in {"cpu", "cuda"}
+        True
     """
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -63,11 +64,12 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
 def evaluate(model: nn.Module, loader, device=None, loss_fn=nn.CrossEntropyLoss()) -> dict:
     """Mean ``loss`` and ``accuracy`` of ``model`` over ``loader``, in evaluation mode.
 
-    >>> from learntorch.data import TensorLoader
-    >>> model = nn.Linear(2, 2)
-    >>> loader = TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
-    >>> sorted(evaluate(model, loader))
-    ['accuracy', 'loss']
+    Examples:
+        >>> from learntorch.data import TensorLoader
+        >>> model = nn.Linear(2, 2)
+        >>> loader = TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
+        >>> sorted(evaluate(model, loader))
+        ['accuracy', 'loss']
     """
     device = device or next(model.parameters()).device
     was_training = model.training
@@ -90,9 +92,10 @@ def evaluate(model: nn.Module, loader, device=None, loss_fn=nn.CrossEntropyLoss(
 def predict(model: nn.Module, x: torch.Tensor, device=None, batch_size: int = 1024) -> torch.Tensor:
     """Class probabilities of shape ``(N, classes)`` for a batch of inputs ``x``.
 
-    >>> probs = predict(nn.Linear(3, 4), torch.randn(5, 3))
-    >>> probs.shape, bool(torch.allclose(probs.sum(dim=1), torch.ones(5)))
-    (torch.Size([5, 4]), True)
+    Examples:
+        >>> probs = predict(nn.Linear(3, 4), torch.randn(5, 3))
+        >>> probs.shape, bool(torch.allclose(probs.sum(dim=1), torch.ones(5)))
+        (torch.Size([5, 4]), True)
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError(f"predict expects a floating-point tensor, got {getattr(x, 'dtype', type(x))}")
@@ -130,13 +133,14 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
         "val_accuracy": [...], "seconds": [...], "best_epoch": int, "stopped_early": bool}``
         with one entry per epoch run (the ``val_`` lists stay empty without ``val_loader``).
 
-    >>> from learntorch.data import TensorLoader
-    >>> _ = torch.manual_seed(0)
-    >>> x = torch.randn(64, 2); y = (x[:, 0] > 0).long()
-    >>> model = nn.Linear(2, 2)
-    >>> history = fit(model, TensorLoader(x, y, 16), torch.optim.SGD(model.parameters(), 0.5), 5)
-    >>> history["train_loss"][-1] < history["train_loss"][0]
-    True
+    Examples:
+        >>> from learntorch.data import TensorLoader
+        >>> _ = torch.manual_seed(0)
+        >>> x = torch.randn(64, 2); y = (x[:, 0] > 0).long()
+        >>> model = nn.Linear(2, 2)
+        >>> history = fit(model, TensorLoader(x, y, 16), torch.optim.SGD(model.parameters(), 0.5), 5)
+        >>> history["train_loss"][-1] < history["train_loss"][0]
+        True
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")

@@ -1,0 +1,148 @@
+"""Fashion-MNIST MLP: the course's DataLoader pipeline vs learntorch's in-memory path, and the tuned recipe.
+
+In one process and one run:
+
+(a) the course pipeline: torchvision ``DataLoader`` over ``FashionMNIST`` with
+    ``ToTensor() + Normalize``, batch 64, MLP 784-256-128-64-10 (ReLU, dropout 0.2), Adam lr 0.003;
+(b) the same model, batch size and optimizer fed from in-memory tensors
+    (``data.as_tensors`` + ``data.TensorLoader``, ``training.fit``);
+(c) the tuned recipe (``learntorch.recipes.FashionRecipe``): test accuracy, training seconds, peak memory.
+
+Training runs with ``torch.set_num_threads(2)`` (``--threads``). Wall-clock seconds are inflated
+when other processes share the CPU, so the process CPU seconds and the load average are recorded
+too. With ``--threads 1``, CPU seconds approximate the wall time on one idle core: an upper bound
+for two idle cores.
+Prints one JSON object and writes it to ``benchmarks/results/fmnist_mlp.json``.
+
+    python benchmarks/fmnist_mlp.py                 # 1 epoch each of (a) and (b), the full recipe
+    python benchmarks/fmnist_mlp.py --epochs 2 --recipe-epochs 3 --no-save
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision import transforms
+
+from learntorch import data
+from learntorch.models import MLP
+from learntorch.recipes import FashionRecipe, train
+from learntorch.training import evaluate, fit
+
+RESULTS = Path(__file__).parent / "results" / "fmnist_mlp.json"
+
+
+def cpu_model() -> str:
+    """The processor's model name from /proc/cpuinfo (or what platform reports)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def course_model(fused: bool = False) -> tuple[MLP, torch.optim.Adam]:
+    """The course's model and optimizer; ``fused`` picks Adam's single-kernel update."""
+    torch.manual_seed(0)
+    model = MLP(784, (256, 128, 64), 10, dropout=0.2)
+    return model, torch.optim.Adam(model.parameters(), lr=0.003, fused=fused)
+
+
+def timed_epochs(model, loader, optimizer, epochs: int) -> dict:
+    """Train for ``epochs`` with ``fit``; wall and CPU seconds per epoch."""
+    cpu = time.process_time()
+    history = fit(model, loader, optimizer, epochs, device="cpu", progress=False)
+    return {"seconds_per_epoch": round(sum(history["seconds"]) / epochs, 2),
+            "cpu_seconds_per_epoch": round((time.process_time() - cpu) / epochs, 2),
+            "train_loss": [round(v, 4) for v in history["train_loss"]]}
+
+
+def course_pipeline(epochs: int) -> dict:
+    """(a) The course's DataLoader over PIL images, converted and normalised per sample."""
+    mean, std = data.FASHION_MNIST_STATS
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])
+    train_set = data.fashion_mnist(train=True, transform=transform)
+    loader = torch.utils.data.DataLoader(train_set, batch_size=64, shuffle=True)
+    model, optimizer = course_model()
+    return timed_epochs(model, loader, optimizer, epochs)
+
+
+def in_memory_pipeline(x, y, epochs: int) -> dict:
+    """(b) The same model, batch size and Adam, on tensors converted once, with fused Adam."""
+    model, optimizer = course_model(fused=True)
+    return timed_epochs(model, data.TensorLoader(x, y, batch_size=64, shuffle=True, seed=0),
+                        optimizer, epochs)
+
+
+def tuned_recipe(x, y, x_test, y_test, epochs: int | None) -> dict:
+    """(c) The tuned recipe, trained from scratch and tested on the 10,000 test images."""
+    recipe = FashionRecipe() if epochs is None else FashionRecipe(epochs=epochs)
+    cpu = time.process_time()
+    model, history = train(recipe, x, y)
+    cpu_seconds = time.process_time() - cpu
+    test = evaluate(model, data.TensorLoader(x_test, y_test, batch_size=1000))
+    return {"recipe": recipe.to_dict(), "test_accuracy": round(test["accuracy"], 4),
+            "train_seconds": round(sum(history["seconds"]), 2),
+            "train_cpu_seconds": round(cpu_seconds, 2),
+            "seconds_per_epoch": [round(s, 2) for s in history["seconds"]]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=1,
+                        help="epochs of (a) and (b) to time (default: 1)")
+    parser.add_argument("--recipe-epochs", type=int, default=None,
+                        help="override the recipe's epochs, for a quick run (default: the recipe's)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="torch CPU threads; 1 gives steadier numbers on a busy machine (default: 2)")
+    parser.add_argument("--no-save", action="store_true",
+                        help=f"print only; do not write {RESULTS.relative_to(RESULTS.parents[2])} (default: write it)")
+    args = parser.parse_args()
+    if args.epochs < 1 or (args.recipe_epochs is not None and args.recipe_epochs < 1):
+        parser.error("--epochs and --recipe-epochs must be positive")
+
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    stats = data.FASHION_MNIST_STATS
+    train_set = data.fashion_mnist(train=True)
+    x, y = data.as_tensors(train_set, *stats)
+    x_test, y_test = data.as_tensors(data.fashion_mnist(train=False), *stats)
+
+    course = course_pipeline(args.epochs)
+    memory = in_memory_pipeline(x, y, args.epochs)
+    recipe = tuned_recipe(x, y, x_test, y_test, args.recipe_epochs)
+    result = {
+        "benchmark": "fmnist_mlp",
+        "course_dataloader": course,
+        "in_memory": memory,
+        "speedup": round(course["seconds_per_epoch"] / memory["seconds_per_epoch"], 2),
+        "speedup_cpu_seconds": round(course["cpu_seconds_per_epoch"] / memory["cpu_seconds_per_epoch"], 2),
+        "tuned_recipe": recipe,
+        "targets": {"speedup": 8, "test_accuracy": 0.895, "train_seconds": 15},
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "epochs_timed": args.epochs,
+        "data_source": train_set.source,
+        "hardware": {"cpu_model": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads()},
+        "torch_version": torch.__version__,
+        "load_average_before": [round(v, 2) for v in load_before],
+        "load_average_after": [round(v, 2) for v in os.getloadavg()],
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if not args.no_save:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Trained models the lessons share, trained once and cached on disk.
+
+Several pages need the same trained CNN. Training it on every page would cost minutes per
+page, so :func:`fashion_cnn` trains it the first time it is asked for and saves a checkpoint
+under ``cache_dir()/"models"``. The file name holds a hash of the training recipe *and* of
+the learntorch source code: change either and the next call trains a fresh model instead
+of returning one made by older code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from learntorch import checkpoints
+from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
+from learntorch.models import CNN
+from learntorch.training import evaluate, fit
+
+# The recipe behind fashion_cnn(). Three conv blocks keep the compute small enough for a
+# laptop CPU; a cosine learning-rate decay over the epochs gets most of the accuracy a
+# longer run would reach.
+FASHION_CNN_RECIPE = {
+    "channels": [16, 32, 64],  # 28x28 -> 14x14 -> 7x7 -> 3x3
+    "hidden": 128,
+    "dropout": 0.25,
+    "epochs": 10,
+    "batch_size": 256,
+    "lr": 3e-3,            # Adam's learning rate in the first epoch, then a cosine decay
+    "seed": 0,
+    "subset": None,        # train on this many images (None: all 60,000)
+    "test_subset": None,   # evaluate on this many test images (None: all 10,000)
+}
+
+
+def source_fingerprint() -> str:
+    """A hash of every ``.py`` file of the installed learntorch package.
+
+    Examples:
+        >>> len(source_fingerprint())
+        64
+    """
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def recipe_key(recipe: dict) -> str:
+    """A short hash of ``recipe`` and the learntorch source, used in checkpoint file names.
+
+    Examples:
+        >>> recipe_key(FASHION_CNN_RECIPE) == recipe_key(dict(FASHION_CNN_RECIPE))
+        True
+        >>> recipe_key(FASHION_CNN_RECIPE) == recipe_key({**FASHION_CNN_RECIPE, "epochs": 1})
+        False
+    """
+    text = json.dumps(recipe, sort_keys=True) + source_fingerprint()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def make_recipe(**overrides) -> dict:
+    """:data:`FASHION_CNN_RECIPE` with some settings changed; None keeps the default.
+
+    Examples:
+        >>> make_recipe(epochs=1)["epochs"], make_recipe(epochs=None)["epochs"] == FASHION_CNN_RECIPE["epochs"]
+        (1, True)
+    """
+    unknown = sorted(set(overrides) - set(FASHION_CNN_RECIPE))
+    if unknown:
+        raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(FASHION_CNN_RECIPE)}")
+    recipe = {**FASHION_CNN_RECIPE, **{k: v for k, v in overrides.items() if v is not None}}
+    if not isinstance(recipe["epochs"], int) or recipe["epochs"] < 1:
+        raise ValueError(f"epochs must be a positive integer, got {recipe['epochs']!r}")
+    for name in ("subset", "test_subset"):
+        if recipe[name] is not None and (not isinstance(recipe[name], int) or recipe[name] < 1):
+            raise ValueError(f"{name} must be a positive integer or None, got {recipe[name]!r}")
+    return recipe
+
+
+def fashion_cnn_path(folder=None, **overrides) -> Path:
+    """Where the checkpoint of :func:`fashion_cnn` with these settings lives (or will).
+
+    Args:
+        folder: the checkpoint folder; default ``cache_dir()/"models"``.
+        **overrides: recipe settings, as for :func:`fashion_cnn`.
+
+    Examples:
+        >>> fashion_cnn_path().name.startswith("fashion-cnn-")
+        True
+    """
+    folder = Path(folder) if folder is not None else cache_dir() / "models"
+    return folder / f"fashion-cnn-{recipe_key(make_recipe(**overrides))}.pt"
+
+
+def _fashion_data(recipe: dict):
+    """Normalised training and test tensors, cut to the recipe's subsets."""
+    x_train, y_train = as_tensors(fashion_mnist(train=True), *FASHION_MNIST_STATS)
+    x_test, y_test = as_tensors(fashion_mnist(train=False), *FASHION_MNIST_STATS)
+    if recipe["subset"] is not None:  # a seeded random subset, so every class appears
+        keep = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(recipe["seed"]))
+        x_train, y_train = x_train[keep[:recipe["subset"]]], y_train[keep[:recipe["subset"]]]
+    if recipe["test_subset"] is not None:
+        x_test, y_test = x_test[:recipe["test_subset"]], y_test[:recipe["test_subset"]]
+    return (x_train, y_train), (x_test, y_test)
+
+
+def train_fashion_cnn(recipe: dict, device=None, progress: bool = False):
+    """Train a :class:`~learntorch.models.CNN` on Fashion-MNIST by ``recipe``; no caching.
+
+    Returns ``(model, record)``; ``record`` holds the training seconds (wall clock and
+    CPU), the per-epoch history, the test accuracy and the load average while training.
+
+    Examples:
+        >>> tiny = {**FASHION_CNN_RECIPE, "epochs": 1, "subset": 256, "test_subset": 256}
+        >>> model, record = train_fashion_cnn(tiny)
+        >>> record["train_size"], len(record["history"]["train_loss"])
+        (256, 1)
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    (x_train, y_train), (x_test, y_test) = _fashion_data(recipe)
+    torch.manual_seed(recipe["seed"])
+    model = CNN(1, recipe["channels"], 28, hidden=recipe["hidden"], out_features=10,
+                dropout=recipe["dropout"])
+    loader = TensorLoader(x_train, y_train, recipe["batch_size"], shuffle=True, seed=recipe["seed"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe["lr"])
+    history = {"train_loss": [], "train_accuracy": [], "seconds": [], "lr": []}
+    wall, cpu = time.perf_counter(), time.process_time()
+    for epoch in range(recipe["epochs"]):
+        # Cosine decay, one value per epoch: big steps first, small ones to settle at the end.
+        lr = recipe["lr"] * 0.5 * (1 + math.cos(math.pi * epoch / recipe["epochs"]))
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        one = fit(model, loader, optimizer, epochs=1, device=device, progress=progress)
+        for name in ("train_loss", "train_accuracy", "seconds"):
+            history[name] += one[name]
+        history["lr"].append(lr)
+    record = {
+        "train_seconds": time.perf_counter() - wall,
+        "cpu_seconds": time.process_time() - cpu,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "history": history,
+        "train_size": len(x_train),
+        "test_size": len(x_test),
+        "torch": str(torch.__version__),  # a TorchVersion, which weights_only loading refuses
+        "threads": torch.get_num_threads(),
+        "recipe": json.dumps(recipe, sort_keys=True),
+    }
+    test = evaluate(model, TensorLoader(x_test, y_test, 1000), device)
+    record.update(test_accuracy=test["accuracy"], test_loss=test["loss"])
+    return model.eval(), record
+
+
+def _ensure(recipe: dict, folder, device, retrain: bool, progress: bool) -> Path:
+    """Train and save the model for ``recipe`` unless its checkpoint already exists."""
+    folder = Path(folder) if folder is not None else cache_dir() / "models"
+    path = folder / f"fashion-cnn-{recipe_key(recipe)}.pt"
+    if retrain or not path.is_file():
+        model, record = train_fashion_cnn(recipe, device, progress)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        checkpoints.save(model, path, **record)  # atomic: a crash never leaves half a file
+    return path
+
+
+def fashion_cnn(device=None, epochs: int | None = None, subset: int | None = None,
+                test_subset: int | None = None, folder=None, retrain: bool = False,
+                progress: bool = False):
+    """The CNN trained on Fashion-MNIST by :data:`FASHION_CNN_RECIPE`, in evaluation mode.
+
+    The first call trains it (a few minutes on a laptop CPU) and caches the checkpoint
+    (see :func:`fashion_cnn_path`); later calls load it in a fraction of a second.
+
+    Args:
+        device: where to put the model (default: the CPU).
+        epochs, subset, test_subset: override the recipe, e.g. for a quick test run;
+            each different recipe gets its own checkpoint.
+        folder: where checkpoints live; default ``cache_dir()/"models"``.
+        retrain: train again even when a checkpoint exists.
+        progress: show a progress bar while training.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = tempfile.mkdtemp()
+        >>> model = fashion_cnn(epochs=1, subset=256, test_subset=256, folder=folder)  # tiny and quick
+        >>> type(model).__name__, model.training
+        ('CNN', False)
+    """
+    recipe = make_recipe(epochs=epochs, subset=subset, test_subset=test_subset)
+    path = _ensure(recipe, folder, device, retrain, progress)
+    return checkpoints.load(path, device=device or "cpu")
+
+
+def fashion_cnn_record(epochs: int | None = None, subset: int | None = None,
+                       test_subset: int | None = None, folder=None) -> dict:
+    """What training :func:`fashion_cnn` measured: seconds, history, test accuracy, load.
+
+    Trains the model first if no checkpoint exists yet.
+
+    Examples:
+        >>> import tempfile
+        >>> record = fashion_cnn_record(epochs=1, subset=256, test_subset=256, folder=tempfile.mkdtemp())
+        >>> 0 <= record["test_accuracy"] <= 1, len(record["history"]["train_loss"])
+        (True, 1)
+    """
+    recipe = make_recipe(epochs=epochs, subset=subset, test_subset=test_subset)
+    return checkpoints.read(_ensure(recipe, folder, None, False, False))["metadata"]

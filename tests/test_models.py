@@ -1,0 +1,64 @@
+"""learntorch.models: output shapes, the config that rebuilds a model, and bad configurations."""
+
+import pytest
+import torch
+
+from learntorch.models import MLP, MODELS
+
+
+def test_mlp_gives_one_logit_per_class_for_images_and_flat_rows():
+    model = MLP(784, (32, 16), 10)
+    assert model(torch.zeros(4, 1, 28, 28)).shape == (4, 10)
+    assert model(torch.zeros(4, 784)).shape == (4, 10)
+
+
+def test_mlp_layers_follow_the_config():
+    model = MLP(20, (8, 4), 3, dropout=0.5)
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(20, 8), (8, 4), (4, 3)]
+    assert sum(isinstance(m, torch.nn.Dropout) for m in model.modules()) == 2
+    assert not any(isinstance(m, torch.nn.Dropout) for m in MLP(20, (8, 4), 3).modules())
+
+
+def test_an_empty_hidden_list_is_a_linear_model():
+    model = MLP(6, (), 2)
+    assert [type(m).__name__ for m in model.layers] == ["Flatten", "Linear"]
+
+
+def test_config_rebuilds_the_same_architecture():
+    model = MLP(30, (7,), 4, dropout=0.1)
+    twin = MODELS["MLP"](**model.config)
+    assert twin.config == model.config
+    assert {k: v.shape for k, v in twin.state_dict().items()} == {k: v.shape for k, v in model.state_dict().items()}
+
+
+def test_dropout_is_active_only_in_training_mode():
+    torch.manual_seed(0)
+    model = MLP(10, (50,), 2, dropout=0.5)
+    x = torch.randn(3, 10)
+    model.eval()
+    assert torch.equal(model(x), model(x))
+    model.train()
+    assert not torch.equal(model(x), model(x))
+
+
+def test_registry_names_match_the_classes():
+    assert all(cls.__name__ == name for name, cls in MODELS.items())
+    assert MODELS["MLP"] is MLP
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(in_features=0), r"in_features must be a positive integer, got 0"),
+    (dict(out_features=2.5), r"out_features must be a positive integer, got 2\.5"),
+    (dict(hidden=(16, -1)), r"hidden\[1\] must be a positive integer, got -1"),
+    (dict(dropout=1.0), r"dropout must be in \[0, 1\), got 1\.0"),
+    (dict(dropout=-0.1), r"dropout must be in \[0, 1\)"),
+])
+def test_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        MLP(**kwargs)
+
+
+def test_wrong_input_shape_says_what_was_expected():
+    with pytest.raises(ValueError, match=r"expected a batch of inputs with 784 features.*got shape \(2, 1, 14, 14\)"):
+        MLP()(torch.zeros(2, 1, 14, 14))
