@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py
 
 from learntorch import checkpoints, zoo
 
@@ -28,16 +29,6 @@ RESULT = Path(__file__).parent / "results" / "fmnist_cnn.json"
 TARGET_ACCURACY = 0.92
 BUDGET_SECONDS = 180
 
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, or platform's best guess elsewhere."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv=None) -> dict:

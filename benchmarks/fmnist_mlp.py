@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import time
 from pathlib import Path
 
 import torch
+from machine import cpu_model  # benchmarks/machine.py
 from torch import nn
 from torchvision import transforms
 
@@ -39,16 +39,6 @@ from learntorch.training import evaluate, fit
 
 RESULTS = Path(__file__).parent / "results" / "fmnist_mlp.json"
 
-
-def cpu_model() -> str:
-    """The processor's model name from /proc/cpuinfo (or what platform reports)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def course_model(fused: bool = False) -> tuple[MLP, torch.optim.Adam]:

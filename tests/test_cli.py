@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+from learntorch.recipes import FashionRecipe
 from learntorch import checkpoints, cli, data
 from learntorch.models import MLP
 
@@ -124,8 +125,9 @@ def test_help_states_the_defaults(capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
-    for default in ("(default: 10)", "(default: 256)", "(default: 0.003)", "(default: 0)"):
-        assert default in out
+    recipe = FashionRecipe()
+    for value in (recipe.epochs, recipe.batch_size, recipe.lr, recipe.seed):
+        assert f"(default: {value})" in out
 
 
 def test_python_dash_m_gives_argparse_errors_not_tracebacks(tmp_path):
