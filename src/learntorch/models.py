@@ -108,7 +108,9 @@ class CNN(nn.Module):
         for c_in, c_out in zip([in_channels, *channels], channels):
             blocks += [nn.Conv2d(c_in, c_out, kernel_size=3, padding=1, bias=False),  # BN adds the bias
                        nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
-        self.features = nn.Sequential(*blocks)
+        # channels_last (N, H, W, C in memory) lets the CPU's oneDNN pick faster convolution
+        # kernels: about 1.5x per epoch here, same results up to float rounding.
+        self.features = nn.Sequential(*blocks).to(memory_format=torch.channels_last)
         self.flat_features = channels[-1] * side * side
         head: list[nn.Module] = [nn.Flatten()]
         width = self.flat_features
@@ -123,6 +125,7 @@ class CNN(nn.Module):
         if x.dim() != 4 or tuple(x.shape[1:]) != (c, s, s):
             raise ValueError(f"CNN expected a batch of images of shape (batch, {c}, {s}, {s}), "
                              f"got shape {tuple(x.shape)}")
+        x = x.contiguous(memory_format=torch.channels_last)
         return self.classifier(self.features(x))  # (B, C, H, W) -> (B, C', h, w) -> (B, classes)
 
 

@@ -64,7 +64,8 @@ def preprocessing(image_size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
 
     Args:
         image_size: side of the square crop the network sees.
-        mean, std: per-channel statistics the weights were trained with.
+        mean: per-channel means the weights were trained with.
+        std: per-channel standard deviations the weights were trained with.
         resize_size: shorter side after resizing; defaults to ``image_size * 256 / 224`` (the
             ImageNet convention: crop the central 87.5 %). Pass ``image_size`` to keep the whole
             picture of an already square image.
