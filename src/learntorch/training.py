@@ -36,7 +36,16 @@ def _check_batch(xb: torch.Tensor, yb: torch.Tensor) -> None:
 
 def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, device,
                 loss_fn=nn.CrossEntropyLoss(), progress=None) -> dict:
-    """One pass over ``loader`` in training mode; returns mean ``loss`` and ``accuracy``."""
+    """One pass over ``loader`` in training mode; returns mean ``loss`` and ``accuracy``.
+
+    Examples:
+        >>> from learntorch.data import TensorLoader
+        >>> model = nn.Linear(2, 2)
+        >>> loader = TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
+        >>> sgd = torch.optim.SGD(model.parameters(), lr=0.1)
+        >>> sorted(train_epoch(model, loader, sgd, "cpu"))
+        ['accuracy', 'loss']
+    """
     model.train()  # dropout on, batch-norm uses batch statistics
     total_loss, correct, seen = 0.0, 0, 0
     for xb, yb in loader:
