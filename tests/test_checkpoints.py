@@ -203,29 +203,29 @@ def test_newer_version(tmp_path):
         load(path)
 
 
-def test_missing_keys_in_the_checkpoint(tmp_path):
+def tampered_checkpoint(tmp_path, change):
+    """A real checkpoint of a small MLP, read back, altered by ``change(dict)`` and re-saved."""
     path = save(small_mlp(), tmp_path / "m.pt")
     checkpoint = read(path)
-    del checkpoint["state_dict"]
+    change(checkpoint)
     torch.save(checkpoint, path)
+    return path
+
+
+def test_missing_keys_in_the_checkpoint(tmp_path):
+    path = tampered_checkpoint(tmp_path, lambda c: c.pop("state_dict"))
     with pytest.raises(ValueError, match=r"incomplete learntorch checkpoint: missing \['state_dict'\]"):
         load(path)
 
 
 def test_unknown_model_class(tmp_path):
-    path = save(small_mlp(), tmp_path / "m.pt")
-    checkpoint = read(path)
-    checkpoint["model_class"] = "Transformer"
-    torch.save(checkpoint, path)
+    path = tampered_checkpoint(tmp_path, lambda c: c.update(model_class="Transformer"))
     with pytest.raises(ValueError, match=r"class 'Transformer', which learntorch does not know; known classes: MLP"):
         load(path)
 
 
 def test_config_that_does_not_build(tmp_path):
-    path = save(small_mlp(), tmp_path / "m.pt")
-    checkpoint = read(path)
-    checkpoint["config"]["hidden"] = [-4]
-    torch.save(checkpoint, path)
+    path = tampered_checkpoint(tmp_path, lambda c: c["config"].update(hidden=[-4]))
     with pytest.raises(ValueError, match=r"m\.pt: its config .* does not build a MLP: MLP hidden\[0\] must be a positive"):
         load(path)
 
