@@ -47,26 +47,30 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         ['accuracy', 'loss']
     """
     model.train()  # dropout on, batch-norm uses batch statistics
-    total_loss, correct, seen = 0.0, 0, 0
+    # Running sums stay tensors: calling .item() every batch would make the CPU wait for
+    # the GPU each step (and costs ~10% of an epoch even on the CPU for a small model).
+    total_loss = torch.zeros((), device=device)
+    correct, seen = torch.zeros((), dtype=torch.long, device=device), 0
     for xb, yb in loader:
         _check_batch(xb, yb)
         xb, yb = xb.to(device), yb.to(device)
         optimizer.zero_grad()  # gradients accumulate by default: clear last batch's
         logits = model(xb)
         loss = loss_fn(logits, yb)
-        if not torch.isfinite(loss):
-            raise ValueError(f"training loss became {loss.item()}; lower the learning rate "
-                             "or check the inputs for NaN/inf")
         loss.backward()
         optimizer.step()
-        total_loss += loss.item() * len(yb)
-        correct += (logits.argmax(dim=1) == yb).sum().item()
+        total_loss.add_(loss.detach(), alpha=len(yb))  # detach: bookkeeping, not part of the graph
+        correct.add_(logits.detach().argmax(dim=1).eq(yb).sum())
         seen += len(yb)
         if progress is not None:
             progress.update(1)
     if seen == 0:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
-    return {"loss": total_loss / seen, "accuracy": correct / seen}
+    total_loss = total_loss.item()
+    if not math.isfinite(total_loss):  # one NaN/inf batch loss makes the sum non-finite
+        raise ValueError(f"training loss became {total_loss}; lower the learning rate "
+                         "or check the inputs for NaN/inf")
+    return {"loss": total_loss / seen, "accuracy": correct.item() / seen}
 
 
 @torch.no_grad()  # no graph: evaluation needs no gradients, and this saves memory and time
