@@ -328,14 +328,16 @@ class TensorLoader:
         return (len(self.x) + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
-        n = len(self.x)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
-        for start in range(0, n, self.batch_size):
-            if order is None:
-                yield self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
-            else:
-                idx = order[start:start + self.batch_size]
-                yield self.x[idx], self.y[idx]
+        if not self.shuffle:  # consecutive slices are views: no copying at all
+            yield from zip(self.x.split(self.batch_size), self.y.split(self.batch_size))
+            return
+        order = torch.randperm(len(self.x), generator=self.generator)
+        for idx in order.split(self.batch_size):
+            # index_select gathers one batch; it is ~2x quicker than x[idx], which goes
+            # through the general advanced-indexing machinery. (.to is a no-op on the CPU;
+            # it lets x and y live on a GPU.)
+            yield (self.x.index_select(0, idx.to(self.x.device)),
+                   self.y.index_select(0, idx.to(self.y.device)))
 
 
 def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1, seed: int = 0):
