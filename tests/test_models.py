@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from learntorch.models import MLP, MODELS
+from learntorch.models import MLP, MODELS, Dropout
 
 
 def test_mlp_gives_one_logit_per_class_for_images_and_flat_rows():
@@ -62,3 +62,26 @@ def test_bad_config(kwargs, message):
 def test_wrong_input_shape_says_what_was_expected():
     with pytest.raises(ValueError, match=r"expected a batch of inputs with 784 features.*got shape \(2, 1, 14, 14\)"):
         MLP()(torch.zeros(2, 1, 14, 14))
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_zeroes_a_fraction_p_and_scales_survivors_like_nn_dropout(p):
+    torch.manual_seed(0)
+    x = torch.rand(200_000) + 0.5  # no zeros of its own
+    ours, theirs = Dropout(p)(x), torch.nn.Dropout(p)(x)
+    for out in (ours, theirs):
+        kept = out != 0
+        assert abs(1 - kept.float().mean().item() - p) < 0.005
+        assert torch.allclose(out[kept], x[kept] / (1 - p))
+
+
+def test_dropout_gradient_is_the_same_mask_and_eval_mode_is_the_identity():
+    torch.manual_seed(0)
+    x = torch.randn(1000, requires_grad=True)
+    drop = Dropout(0.3)
+    out = drop(x)
+    out.sum().backward()
+    assert torch.equal(x.grad, (out != 0).float() / 0.7)  # d out / d x is the scaled mask
+    x_eval = torch.randn(5)
+    assert drop.eval()(x_eval) is x_eval
+    assert torch.equal(Dropout(1.0)(x_eval), torch.zeros(5))  # p = 1 drops everything, no 0/0
