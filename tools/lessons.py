@@ -17,6 +17,7 @@ import importlib.metadata
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +30,11 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent  # the default project root: this repository
 EXECUTOR_VERSION = "1"  # bump to re-execute everything after changing how lessons run
 CELL_TIMEOUT = 900  # seconds; a stuck cell fails the build instead of hanging it
+# Lessons that load the CNN learntorch.zoo trains and caches. The build trains it once,
+# before any lesson runs (train_shared_models), so minutes of training that serve several
+# pages are not charged to whichever page happens to run first.
+ZOO_CALL = "fashion_cnn("  # zoo.fashion_cnn(...) or, imported, fashion_cnn(...)
+TRAIN_ZOO = "from learntorch import zoo; zoo.fashion_cnn()"
 
 
 class LessonError(RuntimeError):
@@ -67,6 +73,31 @@ def cached_path(rel: str, key: str, root: Path) -> Path:
     pattern matches it.
     """
     return cache_root(root) / key / Path(rel).with_suffix(".ipynb")
+
+
+def needs_execution(lesson: Path, rel: str, root: Path, fp: str) -> bool:
+    """True when ``lesson`` has no cached run for the current fingerprint ``fp``."""
+    return not cached_path(rel, cache_key(lesson, fp), root).is_file()
+
+
+def train_shared_models(lessons: list[Path], cwd: Path, log=print, run=subprocess.run) -> float | None:
+    """Train (or find cached) learntorch.zoo's CNN if any of ``lessons`` loads it.
+
+    Runs in a child process, like the lessons' kernels, so the build process never imports
+    torch. Returns the seconds it took, or None when no lesson needs the model.
+    """
+    users = [Path(p).name for p in lessons if ZOO_CALL in Path(p).read_text(encoding="utf-8")]
+    if not users:
+        return None
+    log(f"preparing learntorch.zoo's CNN for {', '.join(users)} (trains once, minutes; then cached) ...")
+    start = time.perf_counter()
+    result = run([sys.executable, "-c", TRAIN_ZOO], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LessonError(f"training learntorch.zoo's CNN (for {', '.join(users)}) failed:\n"
+                          f"{result.stderr[-4000:]}")
+    seconds = time.perf_counter() - start
+    log(f"learntorch.zoo's CNN ready in {seconds:.1f} s")
+    return seconds
 
 
 def execute(lesson: Path, out: Path, cwd: Path, timeout: int = CELL_TIMEOUT) -> float:
@@ -131,8 +162,10 @@ def execution_seconds(notebook: Path) -> float | None:
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:] or sys.exit(__doc__):
-        path = Path(arg).resolve()
-        rel = path.relative_to(ROOT / "docs").as_posix()
-        nb_path = executed_notebook(path, rel)
+    paths = [Path(arg).resolve() for arg in sys.argv[1:] or sys.exit(__doc__)]
+    rels = [path.relative_to(ROOT / "docs").as_posix() for path in paths]
+    fp = fingerprint(ROOT)
+    train_shared_models([p for p, rel in zip(paths, rels) if needs_execution(p, rel, ROOT, fp)], ROOT)
+    for path, rel in zip(paths, rels):
+        nb_path = executed_notebook(path, rel, fp=fp)
         print(f"{rel}: {execution_seconds(nb_path)} s -> {nb_path}")

@@ -49,24 +49,30 @@ def on_files(files, config):
     root = _root(config)
     fp = lessons.fingerprint(root)
     _executed.clear()
-    for file in list(files):
-        rel = file.src_uri
-        if not (rel.startswith("lessons/") and rel.endswith(".md") and rel.count("/") == 2):
-            continue
-        if not lessons.is_lesson(Path(file.abs_src_path)):
-            continue
-        try:
+    lesson_files = [f for f in files if f.src_uri.startswith("lessons/") and f.src_uri.endswith(".md")
+                    and f.src_uri.count("/") == 2 and lessons.is_lesson(Path(f.abs_src_path))]
+    to_run = [Path(f.abs_src_path) for f in lesson_files
+              if lessons.needs_execution(Path(f.abs_src_path), f.src_uri, root, fp)]
+    try:
+        lessons.train_shared_models(to_run, root, log=_log)  # once, before the lessons using it
+        for file in lesson_files:
+            rel = file.src_uri
             notebook = lessons.executed_notebook(Path(file.abs_src_path), rel, root, fp, log=_log)
-        except lessons.LessonError as err:
-            raise PluginError(str(err)) from err
-        _executed[rel] = notebook
-        file.abs_src_path = str(notebook)  # mkdocs-jupyter renders the executed notebook
-        # The executed notebook is also a download, next to the page.
-        download = notebook.parent / "download" / notebook.name
-        download.parent.mkdir(exist_ok=True)
-        shutil.copyfile(notebook, download)
-        files.append(File.generated(config, rel[:-3] + ".ipynb", abs_src_path=str(download)))
+            _register(files, file, rel, notebook, config)
+    except lessons.LessonError as err:
+        raise PluginError(str(err)) from err
     return files
+
+
+def _register(files, file, rel: str, notebook: Path, config) -> None:
+    """Point the page at its executed notebook and offer that notebook as a download."""
+    _executed[rel] = notebook
+    file.abs_src_path = str(notebook)  # mkdocs-jupyter renders the executed notebook
+    # The executed notebook is also a download, next to the page.
+    download = notebook.parent / "download" / notebook.name
+    download.parent.mkdir(exist_ok=True)
+    shutil.copyfile(notebook, download)
+    files.append(File.generated(config, rel[:-3] + ".ipynb", abs_src_path=str(download)))
 
 
 def on_nav(nav, config, files):
