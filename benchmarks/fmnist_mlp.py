@@ -38,6 +38,7 @@ from pathlib import Path
 
 import torch
 from machine import cpu_model  # benchmarks/machine.py
+from targets import check  # benchmarks/targets.py
 from torch import nn
 from torchvision import transforms
 
@@ -151,7 +152,13 @@ def main() -> None:
         "speedup_with_nn_dropout": round(course["seconds_per_epoch"] / nn_dropout["seconds_per_epoch"], 2),
         "speedup_cpu_seconds": round(course["cpu_seconds_per_epoch"] / memory["cpu_seconds_per_epoch"], 2),
         "tuned_recipe": recipe,
-        "targets": {"speedup": 8, "test_accuracy": 0.895, "train_seconds": 15},
+        "checks": [
+            check("speed-up per epoch over the course pipeline (ratio of median epochs)",
+                  round(course["seconds_per_epoch"] / memory["seconds_per_epoch"], 2), ">=", 8,
+                  f"ratio of fastest epochs: {course['fastest_epoch_seconds'] / memory['fastest_epoch_seconds']:.2f}"),
+            check("tuned recipe: test accuracy", recipe["test_accuracy"], ">=", 0.895),
+            check("tuned recipe: training seconds", recipe["train_seconds"], "<=", 15),
+        ],
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "epochs_timed": args.epochs,  # per pipeline, interleaved
         "data_source": train_set.source,

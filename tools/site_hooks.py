@@ -117,27 +117,48 @@ def _course_map(page, config) -> str:
 
 
 def _benchmark_tables(folder: Path) -> str:
-    """Every benchmarks/results/*.json as a table, so the page shows what the scripts measured."""
+    """Every benchmarks/results/*.json as a table, so the page shows what the scripts measured.
+
+    First one table of every target the results record (their ``checks``), each with its
+    verdict, so a missed target is as visible as a met one.
+    """
     import json
 
-    out = []
-    for path in sorted(folder.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        out.append(f"\n## `{path.name}`\n\nWritten by `benchmarks/{path.stem}.py`.\n")
+    results = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))}
+    if not results:
+        return "No benchmark results yet: run `make bench`.\n"
+    out = ["\n## Targets\n", "| Benchmark | Measure | Measured | Target | Met |", "|---|---|---|---|---|"]
+    for name, data in results.items():
+        for c in data.get("checks", []):
+            note = f" ({_cell(c['note'])})" if c.get("note") else ""
+            verdict = "yes" if c["met"] else "**no**"
+            out.append(f"| `{name}` | {_cell(c['measure'])}{note} | {_cell(_number(c['value']))} | "
+                       f"{_cell(c['target'])} | {verdict} |")
+    for name, data in results.items():
+        out.append(f"\n## `{name}.json`\n\nWritten by `benchmarks/{name}.py`.\n")
         out.append("| Measure | Value |\n|---|---|")
         out += [f"| {key} | {value} |" for key, value in _flatten(data)]
-    return "\n".join(out) + "\n" if out else "No benchmark results yet: run `make bench`.\n"
+    return "\n".join(out) + "\n"
+
+
+def _number(value):
+    return f"{value:.4g}" if isinstance(value, float) else value
+
+
+def _cell(value) -> str:
+    """``value`` as text that is safe inside a Markdown table cell."""
+    return html.escape(str(value)).replace("|", "\\|")
 
 
 def _flatten(data, prefix=""):
     for key, value in data.items():
+        if key == "checks" and not prefix:
+            continue  # shown in the Targets table
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             yield from _flatten(value, name + ".")
         else:
-            if isinstance(value, float):
-                value = f"{value:.4g}"
-            yield name, html.escape(str(value)).replace("|", "\\|")
+            yield name, _cell(_number(value))
 
 
 def on_page_content(content, page, config, files):
