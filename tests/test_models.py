@@ -85,3 +85,11 @@ def test_dropout_gradient_is_the_same_mask_and_eval_mode_is_the_identity():
     x_eval = torch.randn(5)
     assert drop.eval()(x_eval) is x_eval
     assert torch.equal(Dropout(1.0)(x_eval), torch.zeros(5))  # p = 1 drops everything, no 0/0
+
+
+def test_dropout_inplace_is_accepted_and_leaves_the_input_alone():
+    torch.manual_seed(0)
+    x = torch.ones(1000)
+    out = Dropout(0.5, inplace=True)(x)
+    assert torch.equal(x, torch.ones(1000)) and out is not x  # documented: always a new tensor
+    assert set(out.tolist()) == {0.0, 2.0}

@@ -15,7 +15,8 @@ class Dropout(nn.Dropout):
     which on the CPU takes about twice as long per value as ``rand_like`` and a
     comparison; for the course's MLP that is several percent of every training step.
     ``benchmarks/fmnist_mlp.py`` times both (``in_memory`` vs ``in_memory_nn_dropout``).
-    Written out like this, dropout is also three lines a learner can read.
+    Written out like this, dropout is also three lines a learner can read. ``inplace=True``
+    is accepted, as ``nn.Dropout`` accepts it, but the output is always a new tensor.
 
     Examples:
         >>> _ = torch.manual_seed(0)
