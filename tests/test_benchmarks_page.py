@@ -40,3 +40,9 @@ def test_page_lists_each_target_with_its_verdict_then_every_measure(tmp_path):
 
 def test_page_without_results_says_how_to_make_them(tmp_path):
     assert "make bench" in site_hooks._benchmark_tables(tmp_path)
+
+
+def test_every_saved_result_records_its_targets():
+    for path in sorted((ROOT / "benchmarks" / "results").glob("*.json")):
+        checks = json.loads(path.read_text())["checks"]
+        assert checks and all({"measure", "value", "target", "met"} <= set(c) for c in checks), path.name
