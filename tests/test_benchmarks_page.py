@@ -31,8 +31,8 @@ def test_page_lists_each_target_with_its_verdict_then_every_measure(tmp_path):
         "hardware": {"cores": 2}}))
     page = site_hooks._benchmark_tables(tmp_path)
     rows = page.splitlines()
-    assert "| `speed` | speed-up (fastest epochs: 8.6) | 7.65 | &gt;= 8 | **no** |" in rows
-    assert "| `speed` | train \\| seconds | 13.1 | &lt;= 15 | yes |" in rows  # a | cannot break the table
+    assert "| speed | speed-up (fastest epochs: 8.6) | 7.65 | ≥ 8 | **no** |" in rows
+    assert "| speed | train \\| seconds | 13.1 | ≤ 15 | yes |" in rows  # a | cannot break the table
     assert "| seconds | 2.125 |" in rows and "| hardware.cores | 2 |" in rows
     assert not any(row.startswith("| checks") for row in rows), "checks appear once, in Targets"
     assert page.index("## Targets") < page.index("## `speed.json`")

@@ -132,8 +132,9 @@ def _benchmark_tables(folder: Path) -> str:
         for c in data.get("checks", []):
             note = f" ({_cell(c['note'])})" if c.get("note") else ""
             verdict = "yes" if c["met"] else "**no**"
-            out.append(f"| `{name}` | {_cell(c['measure'])}{note} | {_cell(_number(c['value']))} | "
-                       f"{_cell(c['target'])} | {verdict} |")
+            target = c["target"].replace(">=", "≥").replace("<=", "≤").replace("==", "=")
+            out.append(f"| {name} | {_cell(c['measure'])}{note} | {_cell(_number(c['value']))} | "
+                       f"{_cell(target)} | {verdict} |")
     for name, data in results.items():
         out.append(f"\n## `{name}.json`\n\nWritten by `benchmarks/{name}.py`.\n")
         out.append("| Measure | Value |\n|---|---|")
