@@ -47,8 +47,8 @@ def source_fingerprint() -> str:
         64
     """
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.relative_to(Path(__file__).parent).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
