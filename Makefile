@@ -32,10 +32,10 @@ bench: setup  ## run the benchmarks and write benchmarks/results/*.json
 
 setup: $(STAMP) data  ## create .venv and install the project with its docs and test extras
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 data:  ## make the offline data and browser available (Debian packages when root)

@@ -1,10 +1,15 @@
 """Trained models the lessons share, trained once and cached on disk.
 
-Several pages need the same trained CNN. Training it on every page would cost minutes per
-page, so :func:`fashion_cnn` trains it the first time it is asked for and saves a checkpoint
-under ``cache_dir()/"models"``. The file name holds a hash of the training recipe *and* of
-the learntorch source code: change either and the next call trains a fresh model instead
-of returning one made by older code.
+Several pages need the same trained model. Training it on every page would cost minutes per
+page, so a function such as :func:`fashion_cnn` trains it the first time it is asked for and
+saves a checkpoint under ``cache_dir()/"models"`` (:func:`cached_checkpoint`). The file name
+holds a hash of the training recipe *and* of the learntorch source code: change either and
+the next call trains a fresh model instead of returning one made by older code. Two
+processes asking at once take turns under a lock, so a model is never trained twice.
+
+:data:`SHARED` names every such model. A lesson lists the ones it loads in its front matter
+(``learntorch: {shared: [fashion-cnn]}``), and the site build prepares them before the lesson
+runs: ``python -m learntorch.zoo fashion-cnn``.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from learntorch import checkpoints
 from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
+from learntorch.data.sources import locked
 from learntorch.models import CNN
 from learntorch.training import evaluate, fit
 
@@ -158,15 +166,47 @@ def train_fashion_cnn(recipe: dict, device=None, progress: bool = False):
     return model.eval(), record
 
 
-def _ensure(recipe: dict, folder, device, retrain: bool, progress: bool) -> Path:
-    """Train and save the model for ``recipe`` unless its checkpoint already exists."""
+def cached_checkpoint(name: str, recipe: dict, train: Callable, folder=None, retrain: bool = False) -> Path:
+    """The checkpoint of the model ``train(recipe)`` returns, trained only when not cached.
+
+    Args:
+        name: the model's name, the start of its file name (e.g. ``"fashion-cnn"``).
+        recipe: plain settings (JSON-serialisable); with the source code they key the file.
+        train: called as ``train(recipe)``; returns ``(model, record)``: a model that
+            :func:`learntorch.checkpoints.save` accepts and a dict of plain values it saves
+            as metadata (accuracy, seconds, history).
+        folder: where checkpoints live; default ``cache_dir()/"models"``.
+        retrain: train again even when a checkpoint exists.
+
+    Examples:
+        >>> import tempfile
+        >>> from learntorch.models import MLP
+        >>> calls = []
+        >>> def train(recipe):
+        ...     calls.append(recipe)
+        ...     return MLP(4, (recipe["width"],), 2), {"note": "tiny"}
+        >>> folder = tempfile.mkdtemp()
+        >>> first = cached_checkpoint("tiny", {"width": 3}, train, folder)
+        >>> again = cached_checkpoint("tiny", {"width": 3}, train, folder)
+        >>> first == again, len(calls)   # trained once, then read from the cache
+        (True, 1)
+    """
     folder = Path(folder) if folder is not None else cache_dir() / "models"
-    path = folder / f"fashion-cnn-{recipe_key(recipe)}.pt"
-    if retrain or not path.is_file():
-        model, record = train_fashion_cnn(recipe, device, progress)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        checkpoints.save(model, path, **record)  # atomic: a crash never leaves half a file
+    path = folder / f"{name}-{recipe_key(recipe)}.pt"
+    if path.is_file() and not retrain:
+        return path
+    with locked(path):  # a second process waits here, then finds the file
+        if retrain or not path.is_file():
+            model, record = train(recipe)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            checkpoints.save(model, path, **record)  # atomic: a crash never leaves half a file
     return path
+
+
+def _ensure(recipe: dict, folder, device, retrain: bool, progress: bool) -> Path:
+    """The cached checkpoint of the Fashion-MNIST CNN trained by ``recipe``."""
+    return cached_checkpoint("fashion-cnn", recipe, lambda r: train_fashion_cnn(r, device, progress),
+                             folder, retrain)
 
 
 def fashion_cnn(device=None, epochs: int | None = None, subset: int | None = None,
@@ -213,3 +253,28 @@ def fashion_cnn_record(epochs: int | None = None, subset: int | None = None,
     """
     recipe = make_recipe(epochs=epochs, subset=subset, test_subset=test_subset)
     return checkpoints.read(_ensure(recipe, folder, None, False, False))["metadata"]
+
+
+# Models the site build prepares before the lessons that list them (front matter ``shared:``).
+SHARED: dict[str, Callable[[], object]] = {
+    "fashion-cnn": fashion_cnn,
+}
+
+
+def prepare(names: list[str]) -> None:
+    """Train (or find cached) each shared model in ``names``, e.g. ``["fashion-cnn"]``.
+
+    Examples:
+        >>> prepare(["no-such-model"])
+        Traceback (most recent call last):
+        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn
+    """
+    unknown = [n for n in names if n not in SHARED]
+    if unknown:
+        raise ValueError(f"unknown shared model {unknown[0]!r}; known: {', '.join(SHARED)}")
+    for name in names:
+        SHARED[name]()
+
+
+if __name__ == "__main__":
+    prepare(sys.argv[1:])
