@@ -1,64 +1,86 @@
-"""The build trains learntorch.zoo's CNN once, before the lessons that load it run.
+"""The build's scheduler: shared models first and once, lessons in parallel, failures reported.
 
-Without this step the first such lesson would train it inside its own kernel and be charged
-minutes that serve every page (tools/lessons.py, ``train_shared_models``).
+``tools/lessons.py`` runs jobs (a lesson, or a trained model several lessons share) as child
+processes, a few at a time. These tests give it tiny Python commands instead of lessons.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, lesson_sources
 
 sys.path.insert(0, str(ROOT / "tools"))
 import lessons  # noqa: E402  (tools/lessons.py)
 
-
-@pytest.fixture
-def pages(tmp_path):
-    texts = {"a.md": "model = zoo.fashion_cnn()\n", "b.md": "m = zoo.fashion_cnn(epochs=1)\n",
-             "c.md": "print('no model here')\n"}
-    for name, text in texts.items():
-        (tmp_path / name).write_text(text)
-    return {name: tmp_path / name for name in texts}
+SRC = str(ROOT / "src")
 
 
-def fake_run(returncode=0, stderr=""):
-    calls = []
-
-    def run(cmd, **kwargs):
-        calls.append(cmd)
-        return subprocess.CompletedProcess(cmd, returncode, "", stderr)
-    return run, calls
+def job(name, code="pass", after=(), estimate=1.0):
+    return lessons.Job(name, [sys.executable, "-c", code], after=set(after), estimate=estimate)
 
 
-def test_the_model_is_prepared_once_for_all_lessons_that_load_it(pages, tmp_path):
-    run, calls = fake_run()
+def test_jobs_wait_for_what_they_need_and_start_longest_first(tmp_path):
     log = []
-    seconds = lessons.train_shared_models(list(pages.values()), tmp_path, log=log.append, run=run)
-    assert seconds is not None and seconds >= 0
-    assert calls == [[sys.executable, "-c", lessons.TRAIN_ZOO]]
-    assert "a.md, b.md" in log[0] and "c.md" not in log[0]
+    order = tmp_path / "order.txt"
+    write = "open({!r}, 'a').write({!r} + '\\n')"
+    jobs = [job("shared model m", write.format(str(order), "model"), estimate=10_000),
+            job("short", write.format(str(order), "short"), estimate=1),
+            job("long", write.format(str(order), "long"), estimate=100),
+            job("needs m", write.format(str(order), "needs m"), after={"shared model m"}, estimate=500)]
+    lessons.run_jobs(jobs, workers=1, log=log.append)
+    assert order.read_text().split("\n")[:4] == ["model", "needs m", "long", "short"]
+    assert all(j.seconds is not None for j in jobs)
+    assert any(line.startswith("[worker 1] needs m: done in") for line in log)
 
 
-def test_nothing_is_trained_when_no_lesson_to_run_loads_the_model(pages, tmp_path):
-    run, calls = fake_run()
-    assert lessons.train_shared_models([pages["c.md"]], tmp_path, log=lambda m: None, run=run) is None
-    assert lessons.train_shared_models([], tmp_path, log=lambda m: None, run=run) is None
-    assert calls == []
+def test_a_failed_job_stops_the_rest_and_reports_its_error(tmp_path):
+    jobs = [job("shared model m", "raise SystemExit('out of memory')", estimate=10_000),
+            job("needs m", after={"shared model m"})]
+    with pytest.raises(lessons.LessonError, match=r"(?s)shared model m failed.*out of memory"):
+        lessons.run_jobs(jobs, workers=2, log=lambda m: None)
+    assert jobs[1].seconds is None  # never started
 
 
-def test_a_failed_training_fails_the_build_naming_the_lessons_and_the_error(pages, tmp_path):
-    run, _ = fake_run(returncode=1, stderr="RuntimeError: out of memory")
-    with pytest.raises(lessons.LessonError, match=r"(?s)a\.md, b\.md.*out of memory"):
-        lessons.train_shared_models(list(pages.values()), tmp_path, log=lambda m: None, run=run)
+def test_a_job_waiting_for_an_unknown_model_is_reported():
+    with pytest.raises(lessons.LessonError, match="never became ready"):
+        lessons.run_jobs([job("needs x", after={"shared model x"})], workers=2, log=lambda m: None)
 
 
-def test_the_command_trains_what_the_lessons_load():
-    # The lessons call fashion_cnn() with the default recipe; so must the build step.
-    assert "zoo.fashion_cnn()" in lessons.TRAIN_ZOO
-    for lesson in ROOT.glob("docs/lessons/*/*.md"):
-        if lessons.ZOO_CALL in lesson.read_text(encoding="utf-8"):
-            assert "fashion_cnn()" in lesson.read_text(encoding="utf-8"), lesson
+def test_two_workers_run_two_jobs_at_once(tmp_path):
+    # Each job waits until the other has started: with one worker at a time they would deadlock,
+    # so the timeout inside the jobs would fail them.
+    flag = tmp_path / "{}.started"
+    code = ("import pathlib, time\n"
+            "pathlib.Path({me!r}).touch()\n"
+            "deadline = time.time() + 60\n"
+            "while not pathlib.Path({other!r}).exists():\n"
+            "    time.sleep(0.05)\n"
+            "    assert time.time() < deadline, 'the other job never started'\n")
+    a, b = str(flag).format("a"), str(flag).format("b")
+    lessons.run_jobs([job("a", code.format(me=a, other=b)), job("b", code.format(me=b, other=a))],
+                     workers=2, log=lambda m: None)
+
+
+def test_worker_and_thread_settings_are_read_and_checked(monkeypatch):
+    monkeypatch.setenv("LEARNTORCH_WORKERS", "3")
+    monkeypatch.setenv("LEARNTORCH_THREADS", "2")
+    assert lessons.settings() == (3, 2)
+    monkeypatch.setenv("LEARNTORCH_WORKERS", "0")
+    with pytest.raises(lessons.LessonError, match="LEARNTORCH_WORKERS must be a positive integer"):
+        lessons.settings()
+
+
+def test_lessons_that_load_a_shared_model_declare_it():
+    # A lesson that loads the zoo's CNN without listing it would train it inside its own
+    # kernel, charged minutes of work that serves every page.
+    from learntorch import zoo
+
+    for path in lesson_sources():
+        lesson = lessons.Lesson.read(path, path.relative_to(ROOT / "docs").as_posix())
+        text = path.read_text(encoding="utf-8")
+        for name, load in zoo.SHARED.items():
+            if f"{load.__name__}(" in text:
+                assert name in lesson.shared, f"{path.name} calls {load.__name__}() but does not list {name!r}"
+        assert set(lesson.shared) <= set(zoo.SHARED), path.name
