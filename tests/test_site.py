@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
+import jupytext
 import nbformat
 import pytest
 from conftest import ROOT, lesson_sources
@@ -29,15 +30,41 @@ def test_lesson_page_shows_executed_outputs(site, lesson):
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_lesson_downloads_are_the_executed_notebook_and_its_source(site, lesson):
+def test_lesson_downloads_are_the_executed_take_away_notebook_its_exercises_and_source(site, lesson):
     rel = lesson.relative_to(ROOT / "docs")
     nb = nbformat.read(site / rel.with_suffix(".ipynb"), as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count for c in code), "every cell executed"
     assert any(c.outputs for c in code)
-    assert (site / rel).read_bytes() == lesson.read_bytes()
+    assert "install" in code[0].metadata.get("tags", []), "the first code cell installs what is missing"
+    source_code = [c.source for c in jupytext.read(lesson).cells if c.cell_type == "code"]
+    assert [c.source for c in code[1:]] == source_code, "the download is the lesson as it ran"
+    exercises = nbformat.read(site / rel.with_name(f"{lesson.stem}-exercises.ipynb"), as_version=4)
+    solutions = [c for c in exercises.cells if "solution" in c.metadata.get("tags", [])]
+    assert all(not c.outputs and "Your solution here" in c.source for c in solutions)
+    take_away_md = jupytext.reads((site / rel).read_text(encoding="utf-8"), fmt="md")
+    assert [c.source for c in take_away_md.cells if c.cell_type == "code"] == [c.source for c in code]
     html = page_html(site, lesson)
-    assert f'href="../{lesson.stem}.ipynb"' in html and f'href="../{lesson.stem}.md"' in html
+    for name in (f"{lesson.stem}.ipynb", f"{lesson.stem}-exercises.ipynb", f"{lesson.stem}.md"):
+        assert f'href="../{name}"' in html, name
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_lesson_page_shows_its_install_command(site, lesson):
+    needs = jupytext.read(lesson).metadata["learntorch"]
+    extras = needs.get("extras") or []
+    requirement = f"learntorch[{','.join(extras)}]" if extras else "learntorch"
+    assert f'data-requirement="{requirement}"' in page_html(site, lesson) or \
+        f"pip install &quot;{requirement} @" in page_html(site, lesson)
+
+
+def test_the_site_serves_the_learntorch_wheel(site):
+    import zipfile
+
+    wheels = list(site.glob("learntorch-*-py3-none-any.whl"))
+    assert len(wheels) == 1
+    names = zipfile.ZipFile(wheels[0]).namelist()
+    assert "learntorch/__init__.py" in names and "learntorch/data/sources.py" in names
 
 
 def test_tensors_lesson_has_a_plot_and_foldable_solutions(site):

@@ -1,7 +1,10 @@
 """MkDocs hooks for learntorch's site (registered under ``hooks:`` in mkdocs.yml).
 
-- Lessons: execute each ``docs/lessons/*/*.md`` (cached, see ``tools/lessons.py``) and hand
-  mkdocs-jupyter the executed notebook to render; offer it for download on the page.
+- Lessons: execute each ``docs/lessons/*/*.md`` the way a learner runs it (in parallel, cached;
+  see ``tools/lessons.py``) and hand mkdocs-jupyter the executed notebook to render; publish
+  the learntorch wheel, and beside each page the take-away notebook, its exercise copy and
+  its Jupytext source, with a "Run it yourself" box at the top of the page
+  (``tools/takeaway.py``).
 - Glossary: build the A-Z index and the hover abbreviations from the term pages' front matter,
   so neither is a hand-kept copy.
 """
@@ -11,19 +14,27 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-import shutil
 import sys
+import threading
+import time
 from pathlib import Path
 
+import nbformat
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glossary  # noqa: E402  (tools/glossary.py)
+import lesson_env  # noqa: E402  (tools/lesson_env.py)
 import lessons  # noqa: E402  (tools/lessons.py)
+import takeaway  # noqa: E402  (tools/takeaway.py)
 
 _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
+_lessons: dict[str, lessons.Lesson] = {}
+_published: dict[str, Path] = {}  # docs-relative lesson path -> its take-away notebook
+_pending: dict[str, bool] = {}  # lessons `mkdocs serve` is still executing -> showing older outputs?
+_serving = False
 _terms: list[glossary.Term] = []
 _nav = None
 COURSE_MAP_MARKER = "<!-- course-map -->"
@@ -44,35 +55,131 @@ def on_config(config):
     return config
 
 
+def on_startup(command, dirty):
+    global _serving
+    _serving = command == "serve"
+
+
+def on_serve(server, config, builder):
+    # A lesson that finishes executing in the background lands here: rebuild, and the page
+    # the reader has open reloads with its outputs.
+    folder = lessons.cache_root(_root(config))
+    folder.mkdir(parents=True, exist_ok=True)
+    server.watch(str(folder))
+    # Lessons import the library: editing it re-executes them (the cache key hashes src/).
+    library = _root(config) / "src" / "learntorch"
+    if library.is_dir():
+        server.watch(str(library))
+    return server
+
+
 @event_priority(100)  # before mkdocs-jupyter's on_files, which must see the .ipynb paths
 def on_files(files, config):
     root = _root(config)
-    fp = lessons.fingerprint(root)
     _executed.clear()
+    _lessons.clear()
+    _pending.clear()
     lesson_files = [f for f in files if f.src_uri.startswith("lessons/") and f.src_uri.endswith(".md")
                     and f.src_uri.count("/") == 2 and lessons.is_lesson(Path(f.abs_src_path))]
-    to_run = [Path(f.abs_src_path) for f in lesson_files
-              if lessons.needs_execution(Path(f.abs_src_path), f.src_uri, root, fp)]
     try:
-        lessons.train_shared_models(to_run, root, log=_log)  # once, before the lessons using it
-        for file in lesson_files:
-            rel = file.src_uri
-            notebook = lessons.executed_notebook(Path(file.abs_src_path), rel, root, fp, log=_log)
-            _register(files, file, rel, notebook, config)
-    except lessons.LessonError as err:
+        found = [lessons.Lesson.read(Path(f.abs_src_path), f.src_uri) for f in lesson_files]
+        wheel = lesson_env.build_wheel(root, log=_log)
+        if _serving:  # show the site at once; lessons not executed yet run in the background
+            notebooks = _serve_lessons(found, root)
+        else:  # mkdocs build waits for every lesson, and fails on any
+            notebooks = lessons.execute_lessons(found, root, log=_log)
+    except (lessons.LessonError, lesson_env.LessonEnvError) as err:
         raise PluginError(str(err)) from err
+    files.append(File.generated(config, wheel.name, abs_src_path=str(wheel)))  # the site serves it
+    for file, lesson in zip(lesson_files, found):
+        _lessons[lesson.rel] = lesson
+        _register(files, file, lesson, notebooks[lesson.rel], config)
     return files
 
 
-def _register(files, file, rel: str, notebook: Path, config) -> None:
-    """Point the page at its executed notebook and offer that notebook as a download."""
+class _Background:
+    """Lessons executing while ``mkdocs serve`` already shows the site (one run at a time)."""
+
+    thread: threading.Thread | None = None
+    started: float = 0.0
+    error: str | None = None
+
+
+def _serve_lessons(found, root: Path) -> dict:
+    """The notebook to show for each lesson now; starts executing the missing ones if idle.
+
+    A lesson not executed for the current source shows its previous outputs, if it has any,
+    or a placeholder, with a banner saying it is being executed (``_pending``).
+    """
+    fp = lessons.fingerprint(root)
+    notebooks, missing = {}, []
+    for lesson in found:
+        ready = lessons.cached_notebook(lesson, root, fp)
+        if ready is None:
+            missing.append(lesson)
+        notebooks[lesson.rel] = ready
+    if missing and not (_Background.thread and _Background.thread.is_alive()):
+        _Background.error, _Background.started = None, time.time()
+
+        def run():
+            try:
+                lessons.execute_lessons(missing, root, fp, log=_log)
+            except lessons.LessonError as err:
+                _Background.error = str(err)
+                _log(f"executing lessons failed:\n{err}")
+            finally:  # a rebuild picks up what finished (or shows the error)
+                lessons.cache_root(root).mkdir(parents=True, exist_ok=True)
+                (lessons.cache_root(root) / "serve-finished").write_text(str(time.time()))
+
+        _Background.thread = threading.Thread(target=run, name="learntorch-lessons", daemon=True)
+        _Background.thread.start()
+        _log(f"serving now; executing {len(missing)} lesson(s) in the background (pages update as each finishes)")
+    for lesson in missing:
+        older = sorted(lessons.cache_root(root).glob(f"*/{Path(lesson.rel).with_suffix('.ipynb').as_posix()}"),
+                       key=lambda p: p.stat().st_mtime)
+        _pending[lesson.rel] = bool(older)
+        notebooks[lesson.rel] = older[-1] if older else _placeholder(lesson, root)
+    return notebooks
+
+
+def _placeholder(lesson, root: Path) -> Path:
+    """A notebook that stands in for a lesson until it has run (path fits mkdocs-jupyter's include)."""
+    title = lessons.title(lesson.path)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"# {title}")],
+                                  metadata={"learntorch": {"placeholder": True}})
+    path = root / ".cache" / "placeholders" / Path(lesson.rel).with_suffix(".ipynb")
+    return _write_if_changed(path, nb)
+
+
+def _install_source(config) -> str | None:
+    wheel = lesson_env.wheel_name(_root(config))
+    return takeaway.install_source(wheel, config.get("site_url"), config.get("repo_url"))
+
+
+def _register(files, file, lesson, notebook: Path, config) -> None:
+    """Point the page at its executed notebook; publish the take-away copies beside it."""
+    rel = lesson.rel
     _executed[rel] = notebook
     file.abs_src_path = str(notebook)  # mkdocs-jupyter renders the executed notebook
-    # The executed notebook is also a download, next to the page.
-    download = notebook.parent / "download" / notebook.name
-    download.parent.mkdir(exist_ok=True)
-    shutil.copyfile(notebook, download)
-    files.append(File.generated(config, rel[:-3] + ".ipynb", abs_src_path=str(download)))
+    nb = nbformat.read(notebook, as_version=4)
+    version = lesson_env.project_version(_root(config))
+    cell = takeaway.install_cell_source(_root(config), lesson.extras, version, _install_source(config))
+    published = takeaway.with_install_cell(nb, cell)  # the address this site installs from
+    # Outside any lessons/<part>/ folder, so mkdocs-jupyter does not render them as pages.
+    folder = _root(config) / ".cache" / "published" / Path(rel).parent.name
+    name = Path(rel).stem
+    _published[rel] = _write_if_changed(folder / f"{name}.ipynb", published)
+    exercises = _write_if_changed(folder / f"{name}-exercises.ipynb", takeaway.exercise_copy(published))
+    for path in (_published[rel], exercises):
+        files.append(File.generated(config, f"{Path(rel).parent.as_posix()}/{path.name}", abs_src_path=str(path)))
+
+
+def _write_if_changed(path: Path, nb) -> Path:
+    text = nbformat.writes(nb)
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def on_nav(nav, config, files):
@@ -110,8 +217,9 @@ def _course_map(page, config) -> str:
             rows.append(f"\n### {section}\n\n| Lesson | Goal | Builds on | Ran in |\n|---|---|---|---|")
         link = lambda p: f"[{p.title}]({posixpath.relpath(p.file.src_uri, base or '.')})"  # noqa: E731
         seconds = lessons.execution_seconds(_executed[rel])
+        ran = f"{seconds:.0f} s" if seconds is not None and rel not in _pending else "running"
         rows.append(f"| {link(lesson)} | {lessons.goal(Path(config['docs_dir']) / rel)} | "
-                    f"{link(previous) if previous else '-'} | {seconds:.0f} s |")
+                    f"{link(previous) if previous else '-'} | {ran} |")
         previous = lesson
     return "\n".join(rows) + "\n"
 
@@ -167,24 +275,37 @@ def on_page_content(content, page, config, files):
     if rel not in _executed:
         return content
     content = _rewrite_md_links(content, page, files)
-    name = Path(rel).stem
-    seconds = lessons.execution_seconds(_executed[rel])
-    colab = ""
+    lesson = _lessons[rel]
+    colab = None
     repo = (config.get("repo_url") or "").rstrip("/")
     if repo.startswith("https://github.com/"):
         # The published site lives on the gh-pages branch (see .github/workflows/pages.yml),
-        # executed notebooks included, so Colab can open them straight from GitHub.
-        colab = (f'<a class="md-button" href="https://colab.research.google.com/github/'
-                 f'{repo.removeprefix("https://github.com/")}/blob/gh-pages/{rel[:-3]}.ipynb">'
-                 "Open in Colab</a>")
-    bar = (
-        '<div class="lesson-downloads">'
-        f'<a class="md-button" href="../{name}.ipynb" download>Download notebook (.ipynb, with outputs)</a>'
-        f'<a class="md-button" href="../{name}.md" download>Download source (Jupytext .md)</a>{colab}'
-        f"<span>Every output below was produced when this site was built "
-        f"(executed in {html.escape(str(seconds))} s).</span></div>"
-    )
-    return bar + content
+        # take-away notebooks included, so Colab can open them straight from GitHub.
+        colab = (f"https://colab.research.google.com/github/{repo.removeprefix('https://github.com/')}"
+                 f"/blob/gh-pages/{rel[:-3]}.ipynb")
+    if rel in _pending:
+        return _pending_banner(_pending[rel]) + content
+    depth = "../" * (rel.count("/") + 1)  # the page's URL is lessons/<part>/<name>/
+    box = takeaway.run_box(name=Path(rel).stem, extras=lesson.extras, source=_install_source(config),
+                           wheel=lesson_env.wheel_name(_root(config)),
+                           seconds=lessons.execution_seconds(_executed[rel]), colab_url=colab,
+                           relative_root=depth)
+    # Under the title and goal, above the first code cell (the install cell is not shown).
+    first_code = content.find('<div class="jp-Cell jp-CodeCell')
+    return box + content if first_code < 0 else content[:first_code] + box + content[first_code:]
+
+
+def _pending_banner(older: bool) -> str:
+    if _Background.error:
+        state = ("Executing the lessons failed; the console running <code>mkdocs serve</code> shows why:"
+                 f"<pre>{html.escape(_Background.error[:2000])}</pre>")
+    else:
+        since = time.strftime("%H:%M:%S", time.localtime(_Background.started))
+        shown = ("The outputs below are from an earlier version of the lesson or the library."
+                 if older else "Its outputs appear here when it has run.")
+        state = (f"This lesson is being executed (since {since}); this page reloads by itself when it is "
+                 f"done. {shown}")
+    return f'<div class="admonition warning" role="status"><p class="admonition-title">Not executed yet</p><p>{state}</p></div>'
 
 
 MD_LINK = re.compile(r'href="([^":#?]+\.md)(#[^"]*)?"')
@@ -207,11 +328,20 @@ def _rewrite_md_links(content, page, files):
 
 
 def on_post_build(config):
-    # The Jupytext source as a download (mkdocs copies only the rendered page).
-    for rel in _executed:
+    # The Jupytext source as a download (mkdocs copies only the rendered page), with the
+    # install cell, like the notebook: a learner can run either.
+    import jupytext
+
+    for rel, notebook in _published.items():
         target = Path(config["site_dir"]) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(config["docs_dir"]) / rel, target)
+        nb = nbformat.read(notebook, as_version=4)
+        needs = nb.metadata.get("learntorch", {})
+        nb.metadata["learntorch"] = {k: needs[k] for k in ("extras", "shared") if needs.get(k)}
+        for cell in nb.cells:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        target.write_text(jupytext.writes(nb, fmt="md"), encoding="utf-8")
 
 
 def _log(message: str) -> None:
