@@ -4,7 +4,8 @@ Run it:  python snippets/train_fashion_mnist.py --epochs 3
          python snippets/train_fashion_mnist.py --dry-run      (a few batches, for a quick check)
 
 Only the loading comes from learntorch (learntorch.data finds the dataset offline); the
-model, the loop and the evaluation are the standard PyTorch ones.
+model, the loop and the evaluation are the standard PyTorch ones. Needs learntorch installed:
+the "Run it yourself" box of any lesson page gives the pip command.
 """
 # test-args: --dry-run
 

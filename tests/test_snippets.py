@@ -49,10 +49,25 @@ def test_test_args_are_read_from_the_comment(tmp_path):
     assert snippet_args(script) == []
 
 
+@pytest.fixture(scope="module")
+def installed_python():
+    """Python of the lesson environment: learntorch from the wheel, no src/ on the path."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lesson_env
+
+    return lesson_env.env_python(lesson_env.lesson_env(ROOT, log=lambda message: None)), lesson_env
+
+
 @pytest.mark.parametrize("script", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs(script, tmp_path):
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, str(script), *snippet_args(script)], cwd=tmp_path,
+def test_snippet_runs_when_copied_anywhere(script, tmp_path, installed_python):
+    # As a reader copies it: the file alone, in a folder of theirs, with learntorch installed;
+    # reading a repository file fails (the lessons' guard, with every extra allowed).
+    python, lesson_env = installed_python
+    copy = tmp_path / script.name
+    copy.write_text(script.read_text())
+    env = {**lesson_env.kernel_environment(ROOT, ["data", "pretrained", "sequences", "deploy"], 2),
+           "MPLBACKEND": "Agg"}
+    result = subprocess.run([str(python), str(copy), *snippet_args(script)], cwd=tmp_path,
                             capture_output=True, text=True, timeout=TIMEOUT, env=env)
     assert result.returncode == 0, (
         f"{script.name} {' '.join(snippet_args(script))} exited {result.returncode}:\n{result.stderr[-3000:]}")
