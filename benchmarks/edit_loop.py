@@ -13,41 +13,19 @@ import argparse
 import json
 import os
 import platform
-import shutil
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from machine import cpu_model  # benchmarks/machine.py
+from project import build as build_project, copy_project  # benchmarks/project.py
 from targets import check  # benchmarks/targets.py
 
 ROOT = Path(__file__).resolve().parents[1]
-MKDOCS = Path(sys.executable).parent / "mkdocs"
 
 
 def build(project: Path) -> tuple[float, int]:
-    """Seconds for `mkdocs build --strict`, and how many lessons it executed."""
-    start = time.perf_counter()
-    result = subprocess.run([str(MKDOCS), "build", "--strict", "-d", str(project / "site")], cwd=project,
-                            capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"build failed:\n{result.stderr[-4000:]}")
-    return seconds, result.stderr.count("executing lessons/")
-
-
-def copy_project(dest: Path) -> None:
-    tracked = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
-    for rel in tracked:
-        if (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
-    for cache in ("lessons", "mkdocs-jupyter"):
-        if (ROOT / ".cache" / cache).is_dir():
-            shutil.copytree(ROOT / ".cache" / cache, dest / ".cache" / cache)
+    seconds, executed, _ = build_project(project)
+    return seconds, executed
 
 
 def main() -> None:
@@ -59,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
-        copy_project(project)
+        copy_project(project, with_cache=True)
         warm_seconds, warm_executed = build(project)  # executes whatever the copied cache lacks
 
         page = project / args.glossary
