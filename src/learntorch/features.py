@@ -47,8 +47,8 @@ def feature_maps(model: nn.Module, x: torch.Tensor, layer_types=(nn.Conv2d,)) ->
             ``(nn.Conv2d, nn.MaxPool2d)``.
 
     Returns:
-        ``{layer name: output tensor}`` in the order the layers ran; names are those of
-        ``model.named_modules()`` (e.g. ``"features.0"``). Outputs are detached, on the CPU.
+        dict: ``{layer name: output tensor}`` in the order the layers ran; names are those of
+            ``model.named_modules()`` (e.g. ``"features.0"``). Outputs are detached, on the CPU.
 
     Examples:
         >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Conv2d(4, 8, 3))

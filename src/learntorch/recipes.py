@@ -100,8 +100,8 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
         max_batches: stop each epoch after this many batches (a quick smoke run).
 
     Returns:
-        ``(model, history)``: the trained model in evaluation mode and
-        ``{"train_loss": [...], "train_accuracy": [...], "seconds": [...]}``, one entry per epoch.
+        tuple: ``(model, history)``, the trained model in evaluation mode and the history
+            ``{"train_loss": [...], "train_accuracy": [...], "seconds": [...]}``, one entry per epoch.
 
     Examples:
         >>> x, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))

@@ -142,9 +142,10 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
         progress: show a tqdm bar; by default only when stderr is a terminal.
 
     Returns:
-        ``{"train_loss": [...], "train_accuracy": [...], "val_loss": [...],
-        "val_accuracy": [...], "seconds": [...], "best_epoch": int, "stopped_early": bool}``
-        with one entry per epoch run (the ``val_`` lists stay empty without ``val_loader``).
+        dict: the history, one entry per epoch run: ``train_loss``, ``train_accuracy``,
+            ``val_loss`` and ``val_accuracy`` (lists; the ``val_`` ones stay empty without
+            ``val_loader``), ``seconds`` (list), ``best_epoch`` (int or None) and
+            ``stopped_early`` (bool).
 
     Examples:
         >>> from learntorch.data import TensorLoader

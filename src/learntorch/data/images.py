@@ -323,9 +323,9 @@ def cifar10_tensors(train: bool = True, root=None, verify: bool = True):
             Pass False for a copy you made yourself (e.g. a small subset).
 
     Returns:
-        images as float32 ``(N, 3, 32, 32)`` in [0, 1], labels as int64 ``(N,)``, and the
-        list of the ten class names. Raises ``FileNotFoundError`` when the folder is
-        missing or incomplete; nothing is downloaded.
+        tuple: images as float32 ``(N, 3, 32, 32)`` in [0, 1], labels as int64 ``(N,)``, and
+            the list of the ten class names. Raises ``FileNotFoundError`` when the folder is
+            missing or incomplete; nothing is downloaded.
 
     Examples:
         >>> import tempfile
