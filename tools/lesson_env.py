@@ -33,6 +33,7 @@ from filelock import FileLock  # a dependency of torch, so installed with the bu
 
 HERE = Path(__file__).resolve().parent
 GUARD = HERE / "lesson_guard.py"
+FIGURES = HERE / "lesson_figures.py"  # alt text for plots, loaded into lesson kernels
 # Folders of the repository a lesson must never read: a downloaded lesson has none of them.
 REPOSITORY_FOLDERS = ("docs", "src", "snippets", "tools", "tests", "benchmarks")
 KERNEL_NAME = "learntorch-lesson"
@@ -127,7 +128,7 @@ def _lesson_env(root: Path, log) -> Path:
     env = root / ".cache" / "lesson-env"
     stamp = env / "learntorch-wheel.json"
     want = {"layout": 2, "wheel": wheel.name, "source": source_hash(root), "base": sysconfig.get_paths()["purelib"],
-            "guard": hashlib.sha256(GUARD.read_bytes()).hexdigest()[:16]}
+            "guard": hashlib.sha256(GUARD.read_bytes() + FIGURES.read_bytes()).hexdigest()[:16]}
     if stamp.is_file() and json.loads(stamp.read_text()) == want and env_python(env).is_file():
         return env
     if not env_python(env).is_file() or (stamp.is_file() and json.loads(stamp.read_text()).get("base") != want["base"]):
@@ -168,7 +169,8 @@ def make_env(env: Path, guard: bool = True) -> Path:
     if guard:
         shutil.copyfile(GUARD, site / "learntorch_lesson_guard.py")
         (site / "zz-learntorch-lesson-guard.pth").write_text("import learntorch_lesson_guard\n")
-    _write_kernelspec(env)
+        shutil.copyfile(FIGURES, site / "learntorch_lesson_figures.py")
+    _write_kernelspec(env, figures=guard)
     return env
 
 
@@ -178,11 +180,13 @@ def _clean_env() -> dict:
     return env
 
 
-def _write_kernelspec(env: Path) -> Path:
+def _write_kernelspec(env: Path, figures: bool) -> Path:
     folder = Path(env) / "share" / "jupyter" / "kernels" / KERNEL_NAME
     folder.mkdir(parents=True, exist_ok=True)
-    spec = {"argv": [str(env_python(env)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "learntorch lesson", "language": "python"}
+    argv = [str(env_python(env)), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if figures:
+        argv.append("--IPKernelApp.exec_lines=['import learntorch_lesson_figures']")
+    spec = {"argv": argv, "display_name": "learntorch lesson", "language": "python"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     return folder.parent
 

@@ -94,7 +94,7 @@ def fingerprint(root: Path = ROOT) -> str:
     h = hashlib.sha256(f"executor={EXECUTOR_VERSION};python={sys.version}".encode())
     h.update(f"threads={settings()[1]}".encode())
     for path in [*sorted((Path(root) / "src" / "learntorch").rglob("*.py")), Path(root) / "pyproject.toml",
-                 lesson_env.GUARD, Path(takeaway.__file__)]:
+                 lesson_env.GUARD, lesson_env.FIGURES, Path(takeaway.__file__)]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glossary  # noqa: E402  (tools/glossary.py)
 import lesson_env  # noqa: E402  (tools/lesson_env.py)
 import lessons  # noqa: E402  (tools/lessons.py)
+import pages  # noqa: E402  (tools/pages.py)
 import takeaway  # noqa: E402  (tools/takeaway.py)
 
 _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
@@ -327,7 +328,23 @@ def _rewrite_md_links(content, page, files):
     return MD_LINK.sub(replace, content)
 
 
+def on_post_page(output, page, config):
+    """Lesson pages: notebook CSS in shared files, plots as image files with alt text."""
+    rel = page.file.src_uri
+    if rel not in _executed:
+        return output
+    site_dir = Path(config["site_dir"])
+    folder = site_dir / Path(page.file.dest_uri).parent
+    root_url = "../" * Path(page.file.dest_uri).parent.as_posix().count("/") + "../"
+    nb = nbformat.read(_executed[rel], as_version=4)
+    output, undescribed = pages.lighten(output, nb, folder, site_dir, root_url)
+    if undescribed:
+        _log(f"{rel}: {undescribed} plot(s) have no title or labels to describe them (alt text)")
+    return output
+
+
 def on_post_build(config):
+    _plain_search_index(Path(config["site_dir"]) / "search" / "search_index.json")
     # The Jupytext source as a download (mkdocs copies only the rendered page), with the
     # install cell, like the notebook: a learner can run either.
     import jupytext
@@ -342,6 +359,20 @@ def on_post_build(config):
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
         target.write_text(jupytext.writes(nb, fmt="md"), encoding="utf-8")
+
+
+def _plain_search_index(index: Path) -> None:
+    """Search results show formulas as readable text (sigma(x) = 1/(1 + e^(-x))), not LaTeX."""
+    import json
+
+    if not index.is_file():
+        return
+    data = json.loads(index.read_text(encoding="utf-8"))
+    for doc in data.get("docs", []):
+        for key in ("title", "text"):
+            if key in doc:
+                doc[key] = pages.plain_math(doc[key])
+    index.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def _log(message: str) -> None:

@@ -1,0 +1,161 @@
+"""Make an executed lesson page light: shared notebook CSS, plots as image files with alt text.
+
+mkdocs-jupyter inlines its notebook stylesheet (~590 KB) into every lesson page and embeds each
+plot as a base64 PNG, so a lesson page weighed 0.7-3.3 MB of HTML. After rendering:
+
+- every ``<style>`` block of the notebook goes into one stylesheet per distinct content under
+  ``assets/notebook/`` that every lesson page links to (the browser caches it once); a block that
+  is a printed Python list (mkdocs-jupyter's template leaks one) is dropped;
+- every embedded PNG is written next to the page as ``fig-<hash>.png`` (losslessly re-compressed),
+  loaded lazily, with its size and an ``alt`` text that says what it shows: the cell's ``alt``
+  metadata when it has one, else what the lesson kernel read off the figure's titles, labels and
+  legend (``tools/lesson_figures.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import re
+from pathlib import Path
+
+STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+IMG = re.compile(r'<img\s[^>]*src="data:image/png;base64,([^"]+)"[^>]*>')
+NO_ALT = "No description has been provided for this image"
+FIGURE_PREFIX = "Figure: "
+
+
+def figure_alts(nb) -> dict[str, str]:
+    """``{base64 PNG: alt text}`` for every image output of an executed notebook."""
+    alts = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        given = cell.metadata.get("alt")
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            png = data.get("image/png")
+            if not png:
+                continue
+            text = str(data.get("text/plain", ""))
+            described = text[len(FIGURE_PREFIX):] if text.startswith(FIGURE_PREFIX) else ""
+            alts["".join(png.split())] = given or described or NO_ALT
+    return alts
+
+
+def shared_stylesheets(page: str, site_dir: Path) -> tuple[str, list[str]]:
+    """Move the page's ``<style>`` blocks into shared files; return the page and their URLs
+    (relative to the site root)."""
+    urls = []
+
+    def move(match):
+        css = match[1]
+        if css.lstrip().startswith("['"):  # a printed Python list, not CSS
+            return ""
+        name = f"assets/notebook/{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        target = Path(site_dir) / name
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(css, encoding="utf-8")
+        urls.append(name)
+        return ""
+
+    return STYLE.sub(move, page), urls
+
+
+def _png_file(data: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The PNG re-compressed losslessly (Pillow's optimiser), and its width and height."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    smaller = out.getvalue() if out.tell() < len(data) else data
+    return smaller, image.size
+
+
+def images_to_files(page: str, folder: Path, alts: dict[str, str]) -> tuple[str, int]:
+    """Write each embedded PNG to ``folder``; return the page pointing at the files, and how
+    many images had no description."""
+    undescribed = 0
+
+    def replace(match):
+        nonlocal undescribed
+        encoded = "".join(match[1].split())
+        data, (width, height) = _png_file(base64.b64decode(encoded))
+        name = f"fig-{hashlib.sha256(data).hexdigest()[:12]}.png"
+        target = Path(folder) / name
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        alt = alts.get(encoded, NO_ALT)
+        undescribed += alt == NO_ALT
+        return (f'<img src="{name}" alt="{html.escape(alt)}" width="{width}" height="{height}" '
+                'loading="lazy" decoding="async">')
+
+    return IMG.sub(replace, page), undescribed
+
+
+def lighten(page: str, nb, page_folder: Path, site_dir: Path, site_root_url: str) -> tuple[str, int]:
+    """The rendered lesson ``page`` with shared stylesheets and image files (see the module doc).
+
+    ``site_root_url`` is the relative URL from the page to the site root (e.g. ``../../../``).
+    Returns the page and the number of images without a description.
+    """
+    page, styles = shared_stylesheets(page, site_dir)
+    links = "".join(f'<link rel="stylesheet" href="{site_root_url}{url}">' for url in dict.fromkeys(styles))
+    page = page.replace("</head>", links + "</head>", 1)
+    return images_to_files(page, page_folder, figure_alts(nb))
+
+
+# --- Search results show formulas as text, not LaTeX ----------------------------------------
+
+SYMBOLS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
+    "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ",
+    "tau": "τ", "phi": "φ", "varphi": "φ", "psi": "ψ", "omega": "ω", "Delta": "Δ", "Sigma": "Σ",
+    "Theta": "Θ", "Lambda": "Λ", "Phi": "Φ", "Omega": "Ω", "partial": "∂", "nabla": "∇",
+    "sum": "Σ", "prod": "∏", "cdot": "·", "times": "×", "le": "≤", "leq": "≤", "ge": "≥",
+    "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "in": "∈", "infty": "∞", "to": "→",
+    "rightarrow": "→", "leftarrow": "←", "pm": "±", "odot": "⊙", "circ": "∘", "ldots": "…",
+    "cdots": "⋯", "quad": " ", "qquad": " ", ",": " ", ";": " ", "!": "", "left": "", "right": "",
+}
+SPACED = {"sum", "prod", "cdot", "times", "le", "leq", "ge", "geq", "ne", "neq", "approx", "in", "to",
+          "rightarrow", "leftarrow", "pm", "odot"}
+MATH = re.compile(r"\\\((.+?)\\\)|\\\[(.+?)\\\]|\$\$(.+?)\$\$|(?<![\w$\\])\$([^$\n]+?)\$(?!\w)", re.S)
+COMMAND = re.compile(r"\\([A-Za-z]+|[,;!])")
+INNERMOST = r"\{([^{}]*)\}"
+
+
+def _group(text: str) -> str:
+    """``text`` in brackets unless it is a single symbol or number."""
+    return text if re.fullmatch(r"\\?\w+", text.strip()) else f"({text})"
+
+
+def plain_formula(tex: str) -> str:
+    """A LaTeX formula as readable text, for search results.
+
+    Examples:
+        >>> plain_formula(r"\\sigma(x) = \\frac{1}{1 + e^{-x}}")
+        'σ(x) = 1/(1 + e^(-x))'
+    """
+    text = tex
+    for _ in range(10):  # innermost groups first, so nested fractions come out right
+        new = re.sub(r"\\[dt]?frac" + INNERMOST + INNERMOST, lambda m: f"{_group(m[1])}/{_group(m[2])}", text)
+        new = re.sub(r"\\sqrt" + INNERMOST, r"√(\1)", new)
+        new = re.sub(r"\\(?:text|mathrm|mathbf|mathit|operatorname|boldsymbol|mathcal)" + INNERMOST, r"\1", new)
+        new = re.sub(r"\\hat" + INNERMOST, "\\1\u0302", new)
+        new = re.sub(r"([_^])" + INNERMOST, lambda m: m[1] + _group(m[2]), new)
+        if new == text:
+            break
+        text = new
+    text = COMMAND.sub(lambda m: f" {SYMBOLS[m[1]]} " if m[1] in SPACED else SYMBOLS.get(m[1], m[1]), text)
+    text = re.sub(r"\s+([_^])", r"\1", text)  # Σ_i, not Σ _i
+    return " ".join(text.replace("{", "").replace("}", "").split())
+
+
+def plain_math(text: str) -> str:
+    """``text`` with every inline or display formula turned into :func:`plain_formula`."""
+    return MATH.sub(lambda m: plain_formula(next(g for g in m.groups() if g is not None)), text)
