@@ -11,7 +11,7 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-from conftest import IN_CI
+from conftest import IN_CI, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -93,3 +93,48 @@ def test_pages_fit_a_phone_screen(browser, served_site, path, tmp_path):
     context.close()
     assert overflow <= 1, f"{path}: the page is {overflow}px wider than a 390px phone screen"
     assert wide_cells == 0, f"{path}: {wide_cells} wide blocks overflow instead of scrolling"
+
+
+# --- Reading the site (issue #18) -------------------------------------------------------------
+
+AXE = ROOT / ".cache" / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AUDITED = ["/", "/lessons/pytorch/tensors/", "/glossary/", "/glossary/dropout/"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", AUDITED)
+def test_no_serious_accessibility_violations(browser, served_site, path, scheme):
+    if not AXE.is_file():
+        if IN_CI:
+            pytest.fail(f"CI needs axe-core ({AXE}); make setup installs it from the npm registry")
+        pytest.skip("axe-core is not installed: make setup")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(served_site + path)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    context.close()
+    serious = [f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['help']}; e.g. {v['nodes'][0]['target']}"
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not serious, f"{path} in {scheme} mode:\n" + "\n".join(serious)
+
+
+def test_code_cells_show_their_code_whole_on_a_desktop(browser, served_site):
+    # At 1280 x 900, no lesson code cell may need horizontal scrolling: code cut off at the
+    # right edge is code a reader does not see.
+    from conftest import lesson_sources
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    cut = []
+    for lesson in lesson_sources():
+        path = "/" + lesson.relative_to(ROOT / "docs").with_suffix("").as_posix() + "/"
+        page.goto(served_site + path)
+        page.wait_for_load_state("domcontentloaded")
+        cut += [f"{path}: {line}" for line in page.evaluate("""() => [...document.querySelectorAll(
+                '.jp-InputArea-editor pre')].filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+                .map(pre => pre.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a, ''))""")]
+    context.close()
+    assert not cut, f"{len(cut)} code cells are wider than the page; their longest lines:\n" + "\n".join(cut)

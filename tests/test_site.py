@@ -129,3 +129,38 @@ def test_no_page_fetches_anything_from_another_host(site):
         for url in re.findall(r"url\(\s*['\"]?(https?:)?//[^)]*\)", css.read_text(encoding="utf-8")):
             offenders.append((str(css.relative_to(site)), url))
     assert not offenders, f"off-site requests: {offenders[:10]}"
+
+
+# --- Light, readable lesson pages (issue #18) ------------------------------------------------
+
+PAGE_BUDGET = 300_000  # bytes of HTML per lesson page; CSS and plots are separate, cacheable files
+MACHINE_PATHS = re.compile(r"/root/|/home/\w|/tmp/|site-packages|\.cache/learntorch|/usr/share/datasets")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_pages_are_light(site, lesson):
+    html = page_html(site, lesson)
+    assert len(html.encode()) <= PAGE_BUDGET, f"{lesson.stem}: {len(html.encode()):,} bytes of HTML"
+    assert "data:image/png;base64" not in html, "plots belong in image files"
+    assert "jp-OutputArea" in html and "<style" not in html.split("<article", 1)[1], "notebook CSS is shared"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_plot_says_what_it_shows(site, lesson):
+    images = re.findall(r'<img src="(fig-[0-9a-f]+\.png)" alt="([^"]*)"', page_html(site, lesson))
+    folder = site / lesson.relative_to(ROOT / "docs").with_suffix("")
+    for name, alt in images:
+        assert (folder / name).is_file(), name
+        assert len(alt.split()) >= 3 and "No description" not in alt, f"{lesson.stem}: {name} has alt {alt!r}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lessons_print_no_warnings_or_machine_paths(site, lesson):
+    rel = lesson.relative_to(ROOT / "docs")
+    nb = nbformat.read(site / rel.with_suffix(".ipynb"), as_version=4)
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
+        for out in cell.outputs:
+            assert out.get("name") != "stderr", f"{lesson.stem}: a cell printed to stderr:\n{out['text'][:500]}"
+            text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+            found = MACHINE_PATHS.search(text)
+            assert not found, f"{lesson.stem}: an output shows a path of the build machine: {text[:300]}"
