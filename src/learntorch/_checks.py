@@ -148,9 +148,11 @@ def check_finite_tensor(name: str, x: torch.Tensor) -> torch.Tensor:
         ValueError: x holds 1 NaN/inf value(s), the first at index (0, 1) (inf); replace or drop them before this call
     """
     if x.is_floating_point() or x.is_complex():
+        if torch.isfinite(x.sum()):  # one fast pass: a NaN or inf anywhere makes the sum non-finite
+            return x
         bad = ~torch.isfinite(x)
         if bad.any():
-            first = tuple(torch.nonzero(bad)[0].tolist())
+            first = tuple(torch.nonzero(bad)[0].tolist())  # (the sum may also just have overflowed)
             raise ValueError(f"{name} holds {int(bad.sum())} NaN/inf value(s), the first at index "
                              f"{first} ({x[first].item()}); replace or drop them before this call")
     return x
@@ -214,3 +216,59 @@ def check_device(device, name: str = "device") -> torch.device:
         raise ValueError(f"{name}={str(parsed)!r}, but this machine has no {parsed.type.upper()} "
                          f"device (torch.{parsed.type}.is_available() is False); use {name}='cpu'")
     return parsed
+
+
+def check_optimizer(optimizer, model) -> torch.optim.Optimizer:
+    """``optimizer`` if it is a torch optimizer with finite learning rates that updates ``model``.
+
+    Examples:
+        >>> model, other = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+        >>> check_optimizer(torch.optim.SGD(other.parameters(), lr=0.1), model)
+        Traceback (most recent call last):
+        ValueError: the optimizer updates none of the model's parameters (was it built for another model?); build it from this model: torch.optim.SGD(model.parameters(), lr=...)
+        >>> check_optimizer(torch.optim.SGD(model.parameters(), lr=float("inf")), model)
+        Traceback (most recent call last):
+        ValueError: the optimizer's learning rate lr must be a finite number, got inf
+    """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer such as "
+                         f"torch.optim.SGD(model.parameters(), lr=0.1), got {type(optimizer).__name__}")
+    for group in optimizer.param_groups:
+        if "lr" in group and check_finite_number("the optimizer's learning rate lr", group["lr"]) < 0:
+            raise ValueError(f"the optimizer's learning rate lr must be >= 0, got {group['lr']}")
+    mine = {id(p) for p in model.parameters()}
+    if not any(id(p) in mine for group in optimizer.param_groups for p in group["params"]):
+        kind = type(optimizer).__name__
+        raise ValueError("the optimizer updates none of the model's parameters (was it built for another "
+                         f"model?); build it from this model: torch.optim.{kind}(model.parameters(), lr=...)")
+    return optimizer
+
+
+def diverged(what: str, lr=None) -> ValueError:
+    """The error every training loop raises when its loss or weights stop being finite.
+
+    Examples:
+        >>> raise diverged("the loss became nan in epoch 1, batch 3", lr=1e30)
+        Traceback (most recent call last):
+        ValueError: training diverged: the loss became nan in epoch 1, batch 3; lower the learning rate (lr=1e+30) or check the inputs for NaN/inf
+    """
+    if isinstance(lr, torch.Tensor):
+        lr = lr.item()
+    shown = f" (lr={lr:g})" if isinstance(lr, (int, float)) and not isinstance(lr, bool) else ""
+    return ValueError(f"training diverged: {what}; lower the learning rate{shown} or check the inputs for NaN/inf")
+
+
+def check_finite_weights(model: torch.nn.Module, lr=None, when: str = "") -> None:
+    """Raise :func:`diverged` if any of ``model``'s weights is NaN or infinite (one sync, not one per tensor).
+
+    Examples:
+        >>> layer = torch.nn.Linear(2, 2)
+        >>> check_finite_weights(layer)  # fine: nothing happens
+        >>> _ = layer.weight.data.fill_(float("nan"))
+        >>> check_finite_weights(layer, lr=10.0, when=" in epoch 2")
+        Traceback (most recent call last):
+        ValueError: training diverged: the model's weights became NaN/inf in epoch 2; lower the learning rate (lr=10) or check the inputs for NaN/inf
+    """
+    params = [p.detach() for p in model.parameters() if p.is_floating_point()]
+    if params and not torch.stack([p.isfinite().all() for p in params]).all():
+        raise diverged(f"the model's weights became NaN/inf{when}", lr)

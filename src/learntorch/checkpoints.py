@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from learntorch import _files
-from learntorch._checks import check_device
+from learntorch._checks import check_device, check_optimizer
 from learntorch.models import MODELS
 
 FORMAT = "learntorch-checkpoint"
@@ -111,11 +111,8 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
                          f"({', '.join(MODELS)}) can be rebuilt by load()")
     _check_safe(model.config, "model.config")
     _check_safe(metadata, "metadata")
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    if optimizer is not None and not _optimizes(optimizer, model):
-        raise ValueError("optimizer updates none of this model's parameters (was it built for another "
-                         "model?); pass the optimizer made with model.parameters()")
+    if optimizer is not None:
+        check_optimizer(optimizer, model)  # another model's optimizer would not resume this one
     checkpoint = {
         "format": FORMAT, "version": VERSION, "model_class": name, "config": model.config,
         # Weights on the CPU, so a model trained on a GPU loads on a machine without one.
@@ -133,12 +130,6 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
     torch.save(checkpoint, buffer)
     _files.write_atomic(path, buffer.getvalue())  # atomic, keeps permissions, reports a full disk
     return path
-
-
-def _optimizes(optimizer: torch.optim.Optimizer, model: nn.Module) -> bool:
-    """True when ``optimizer`` updates at least one of ``model``'s parameters."""
-    mine = {id(p) for p in model.parameters()}
-    return any(id(p) in mine for group in optimizer.param_groups for p in group["params"])
 
 
 # --- Reading: find out what a file is before trusting it ------------------------------------
