@@ -244,18 +244,33 @@ def check_optimizer(optimizer, model) -> torch.optim.Optimizer:
     return optimizer
 
 
-def diverged(what: str, lr=None) -> ValueError:
+class TrainingDiverged(ValueError):
+    """Training stopped because the loss or the weights became NaN or infinite.
+
+    A ``ValueError`` (the learning rate or the inputs were bad), with its own type so a caller
+    such as the CLI can say which of its options to change.
+
+    Examples:
+        >>> issubclass(TrainingDiverged, ValueError)
+        True
+    """
+
+
+def diverged(what: str, lr=None) -> TrainingDiverged:
     """The error every training loop raises when its loss or weights stop being finite.
 
     Examples:
         >>> raise diverged("the loss became nan in epoch 1, batch 3", lr=1e30)
         Traceback (most recent call last):
-        ValueError: training diverged: the loss became nan in epoch 1, batch 3; lower the learning rate (lr=1e+30) or check the inputs for NaN/inf
+        learntorch._checks.TrainingDiverged: training diverged: the loss became nan in epoch 1, batch 3; lower the learning rate (lr=1e+30) or check the inputs for NaN/inf
     """
     if isinstance(lr, torch.Tensor):
         lr = lr.item()
     shown = f" (lr={lr:g})" if isinstance(lr, (int, float)) and not isinstance(lr, bool) else ""
-    return ValueError(f"training diverged: {what}; lower the learning rate{shown} or check the inputs for NaN/inf")
+    err = TrainingDiverged(f"training diverged: {what}; lower the learning rate{shown} or check the inputs "
+                           "for NaN/inf")
+    err.what = what  # so a caller can word its own fix, e.g. the CLI's "lower --lr"
+    return err
 
 
 def check_finite_weights(model: torch.nn.Module, lr=None, when: str = "") -> None:
@@ -267,7 +282,7 @@ def check_finite_weights(model: torch.nn.Module, lr=None, when: str = "") -> Non
         >>> _ = layer.weight.data.fill_(float("nan"))
         >>> check_finite_weights(layer, lr=10.0, when=" in epoch 2")
         Traceback (most recent call last):
-        ValueError: training diverged: the model's weights became NaN/inf in epoch 2; lower the learning rate (lr=10) or check the inputs for NaN/inf
+        learntorch._checks.TrainingDiverged: training diverged: the model's weights became NaN/inf in epoch 2; lower the learning rate (lr=10) or check the inputs for NaN/inf
     """
     params = [p.detach() for p in model.parameters() if p.is_floating_point()]
     if params and not torch.stack([p.isfinite().all() for p in params]).all():

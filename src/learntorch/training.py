@@ -16,8 +16,10 @@ import torch
 from torch import nn
 from tqdm import tqdm  # not tqdm.auto: lessons run without ipywidgets, which it would warn about
 
-from learntorch._checks import (check_device, check_finite_tensor, check_finite_weights, check_optimizer,
-                                check_positive_int, check_tensor, diverged)
+from learntorch._checks import (TrainingDiverged, check_device, check_finite_tensor, check_finite_weights,
+                                check_optimizer, check_positive_int, check_tensor, diverged)
+
+__all__ = ["TrainingDiverged", "default_device", "evaluate", "fit", "predict", "train_epoch"]
 
 
 def default_device() -> torch.device:
