@@ -50,7 +50,7 @@ SYSTEM_MODULES = {"os", "posix", "nt", "subprocess", "sys", "builtins", "shutil"
                   "code", "codeop", "webbrowser", "multiprocessing", "signal", "pathlib", "io",
                   "_io", "commands", "platform", "operator", "functools", "types", "urllib"}
 PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or the end of an empty zip
 LEGACY_MAGIC = b"\x80\x02\x8a\nl\xfc\x9cF\xf9 j\xa8P\x19."  # torch.save's pre-1.6 (non-zip) format
 
 
@@ -225,7 +225,7 @@ def _unreadable(path: Path, err: Exception) -> ValueError:
             "Nothing in it was executed. If you saved it yourself with torch.save(model), save "
             "the model again with learntorch.checkpoints.save(model, path).")
     head = path.read_bytes()[:64]
-    if head.startswith((ZIP_MAGIC, LEGACY_MAGIC)):
+    if head.startswith((*ZIP_MAGIC, LEGACY_MAGIC)):
         return ValueError(f"{path} is a damaged PyTorch file: torch.load could not read it "
                           f"({_torch_reason(err)}); save it again or restore a copy")
     if head.startswith(b"\x80"):
@@ -242,11 +242,13 @@ def _unreadable(path: Path, err: Exception) -> ValueError:
 
 
 def _looks_like_text(head: bytes) -> bool:
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        text = head[:-3].decode("utf-8", "strict") if len(head) > 3 else ""  # a cut multi-byte char
-    return bool(text) and all(c.isprintable() or c in "\t\r\n" for c in text)
+    for end in range(len(head), max(len(head) - 4, 0), -1):  # the head may end inside a character
+        try:
+            text = head[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return all(c.isprintable() or c in "\t\r\n" for c in text)
+    return False
 
 
 def _check_container(path: Path) -> None:
@@ -257,7 +259,7 @@ def _check_container(path: Path) -> None:
                          "interrupted or the file was truncated; save it again or restore a copy")
     with open(path, "rb") as f:
         head = f.read(4)
-    if head != ZIP_MAGIC:
+    if head not in ZIP_MAGIC:
         return
     try:
         with zipfile.ZipFile(path) as z:

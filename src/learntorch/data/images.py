@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torchvision import datasets
 
+from learntorch._checks import check_positive_int
 from learntorch.data.sources import cache_dir, locked, record, verified, write_atomic
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -342,8 +343,7 @@ def write_image_folder(dataset, root, classes, per_class: int) -> Path:
     """
     from PIL import Image
 
-    if not isinstance(per_class, int) or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    check_positive_int("per_class", per_class)
     names = list(getattr(dataset, "classes", []))
     if not names or not isinstance(getattr(dataset, "data", None), torch.Tensor):
         raise ValueError("write_image_folder expects a torchvision MNIST-style dataset with .data, "
