@@ -215,9 +215,9 @@ def _unreadable(path: Path, err: Exception) -> ValueError:
     refused = _refused_globals(path, err)
     if unsafe := [g for g in refused if g.split(".")[0] in SYSTEM_MODULES]:
         return UnsafeCheckpointError(
-            f"{path} was refused as unsafe: loading it would call {unsafe[0]}, i.e. run commands on "
-            "this machine; it is an attack or a booby-trapped file, not a model. Nothing in it was "
-            "executed. Delete it unless you know who made it and why.")
+            f"{path} was refused as unsafe: loading it would call {unsafe[0]}, which acts on this "
+            "machine (its files, its programs), so it is an attack or a booby-trapped file, not a model. "
+            "Nothing in it was executed. Delete it unless you know who made it and why.")
     if refused:
         return UnsafeCheckpointError(
             f"{path} was refused: it stores pickled Python objects ({', '.join(refused[:3])}) that only "
