@@ -214,6 +214,7 @@ RECIPE_CASES = [
     Fault("zoo-unknown-setting", lambda t: zoo.make_recipe(epoch=3), ValueError, r"unknown recipe settings \['epoch'\]"),
     Fault("zoo-dropout", lambda t: zoo.make_recipe(dropout=1.5), ValueError, r"dropout must be in \[0, 1\), got 1\.5"),
     Fault("zoo-unknown-model", lambda t: zoo.prepare(["fashion-vgg"]), ValueError, r"unknown shared model 'fashion-vgg'"),
+    Fault("zoo-train-diverged", lambda t: zoo.train_fashion_cnn(zoo.make_recipe(epochs=1, subset=512, test_subset=64, lr=1e30)), TrainingDiverged, r"training diverged: .*lower the learning rate \(lr=1e\+30\)"),
 ]
 
 # --- Plots and features ----------------------------------------------------------------------
