@@ -348,3 +348,9 @@ def test_cache_files_keep_their_permissions_too(tmp_path):
     sources.write_atomic(path, b"b")
     assert oct(path.stat().st_mode & 0o777) == "0o640"
 
+
+
+def test_a_read_only_cache_names_the_folder_and_the_way_out(tmp_path, read_only_dir):
+    Fault("cache-read-only", lambda t: data.unpack_idx(gz_sources(t), read_only_dir / "FashionMNIST" / "raw"),
+          OSError, r"cannot write in .*read-only/FashionMNIST/raw \((read-only file system|permission denied)\); "
+                   r"set LEARNTORCH_CACHE to a folder you can write to").check(tmp_path)

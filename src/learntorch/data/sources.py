@@ -58,9 +58,17 @@ def locked(path: Path, timeout: float = 600):
         True
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
+    lock = FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as err:  # e.g. a read-only home folder: say which folder, and the way out
+        raise type(err)(f"cannot write in {path.parent} ({(err.strerror or str(err)).lower()}); "
+                        "set LEARNTORCH_CACHE to a folder you can write to") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
