@@ -16,10 +16,9 @@ import torch
 from torch import nn
 from tqdm import tqdm  # not tqdm.auto: lessons run without ipywidgets, which it would warn about
 
-from learntorch._checks import (TrainingDiverged, check_device, check_finite_tensor, check_finite_weights,
+from learntorch._checks import (TrainingDiverged, check_device, check_finite_tensor, check_finite_weights,  # noqa: F401
                                 check_optimizer, check_positive_int, check_tensor, diverged)
-
-__all__ = ["TrainingDiverged", "default_device", "evaluate", "fit", "predict", "train_epoch"]
+# TrainingDiverged is imported for callers: `except learntorch.training.TrainingDiverged`.
 
 
 def default_device() -> torch.device:
@@ -196,6 +195,12 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
         ``{"train_loss": [...], "train_accuracy": [...], "val_loss": [...],
         "val_accuracy": [...], "seconds": [...], "best_epoch": int, "stopped_early": bool}``
         with one entry per epoch run (the ``val_`` lists stay empty without ``val_loader``).
+
+    Raises:
+        ValueError: a bad argument, named in the message (an optimizer over another model's
+            parameters, a non-finite learning rate, labels the model cannot output, ...).
+        TrainingDiverged: the loss or the weights became NaN or infinite (a ``ValueError``
+            too); the message says to lower the learning rate.
 
     Examples:
         >>> from learntorch.data import TensorLoader
