@@ -107,7 +107,7 @@ def test_missing_dataset_is_an_error_not_a_traceback(tmp_path, monkeypatch, caps
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "is truncated or corrupt"),
+    (b"", "is empty (0 bytes)"),
     ("a bare state_dict", "not a learntorch checkpoint: it holds a bare state_dict"),
 ])
 def test_corrupt_checkpoint_exit_2(tmp_path, content, message, capsys):
@@ -119,6 +119,11 @@ def test_corrupt_checkpoint_exit_2(tmp_path, content, message, capsys):
     with pytest.raises(SystemExit) as stop:
         cli.main(["evaluate", str(path)])
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_the_clis_recipe_defaults_are_the_recipes():
+    recipe = FashionRecipe()
+    assert cli.RECIPE_DEFAULTS == {name: getattr(recipe, name) for name in cli.RECIPE_DEFAULTS}
 
 
 def test_help_states_the_defaults(capsys):
@@ -137,4 +142,5 @@ def test_python_dash_m_gives_argparse_errors_not_tracebacks(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
     assert "learntorch evaluate: error:" in result.stderr and "corrupt.pt" in result.stderr
+    assert "truncated or damaged" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""

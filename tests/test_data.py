@@ -133,7 +133,7 @@ def test_as_tensors_bad_input(fake_root):
         data.as_tensors([1, 2, 3])
     with pytest.raises(ValueError, match="give both mean and std"):
         data.as_tensors(ds, mean=0.5)
-    with pytest.raises(ValueError, match="std must be positive, got 0"):
+    with pytest.raises(ValueError, match="std must be a positive, finite number, got 0"):
         data.as_tensors(ds, 0.5, 0)
 
 

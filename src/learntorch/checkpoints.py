@@ -14,21 +14,25 @@ Two promises:
   to disk, then renamed over the target; a crash mid-save leaves the previous file intact.
 - **Loading never runs code.** Files are read with ``torch.load(weights_only=True)``, which
   rebuilds only tensors and plain containers; a pickle that would call a function (a
-  ``__reduce__`` payload) is refused with a ``ValueError`` before anything executes.
+  ``__reduce__`` payload) is refused with an :class:`UnsafeCheckpointError` before anything
+  executes.
+
+Every other wrong file gets its own message too: an empty or truncated file, a zip or text file
+that is not a checkpoint, a bare ``state_dict``, a checkpoint whose parts are malformed.
 """
 
 from __future__ import annotations
 
+import io
 from collections import OrderedDict
-import os
-import pickle
-import tempfile
-import zipfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from learntorch import _diagnose as diagnose
+from learntorch import _files
+from learntorch._checks import check_device, check_optimizer
 from learntorch.models import MODELS
 
 FORMAT = "learntorch-checkpoint"
@@ -37,6 +41,15 @@ KEYS = ("format", "version", "model_class", "config", "state_dict", "optimizer_s
 # Plain values torch.load(weights_only=True) rebuilds without importing anything. Exact types:
 # numpy.float64 is a subclass of float, but weights_only loading refuses it.
 SAFE_SCALARS = (type(None), bool, int, float, str)
+
+
+class UnsafeCheckpointError(ValueError):
+    """A file refused because loading it would run code (a pickled ``__reduce__`` payload).
+
+    Examples:
+        >>> issubclass(UnsafeCheckpointError, ValueError)
+        True
+    """
 
 
 def _check_safe(value, where: str) -> None:
@@ -79,14 +92,16 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
         >>> read(path)["metadata"]
         {'epoch': 1}
     """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module from learntorch.models, got {type(model).__name__}")
     name = type(model).__name__
     if MODELS.get(name) is not type(model):
         raise ValueError(f"cannot save a {name}: only models in learntorch.models.MODELS "
                          f"({', '.join(MODELS)}) can be rebuilt by load()")
     _check_safe(model.config, "model.config")
     _check_safe(metadata, "metadata")
-    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if optimizer is not None:
+        check_optimizer(optimizer, model)  # another model's optimizer would not resume this one
     checkpoint = {
         "format": FORMAT, "version": VERSION, "model_class": name, "config": model.config,
         # Weights on the CPU, so a model trained on a GPU loads on a machine without one.
@@ -95,37 +110,25 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
         "metadata": metadata,
     }
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder; give a file name inside it, "
+                                f"e.g. {path / 'model.pt'}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save {path}: folder {path.parent} does not exist")
-    _write_atomic(checkpoint, path)
+    buffer = io.BytesIO()  # serialise in memory first: a failure here touches no file
+    torch.save(checkpoint, buffer)
+    _files.write_atomic(path, buffer.getvalue())  # atomic, keeps permissions, reports a full disk
     return path
-
-
-def _write_atomic(obj, path: Path) -> None:
-    # Same folder as the target, so os.replace is a rename within one file system (atomic).
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _refusal(err: Exception) -> str:
-    """The one line of torch's weights_only error that names what was refused."""
-    text = str(err)
-    if "WeightsUnpickler error:" in text:
-        text = text.split("WeightsUnpickler error:", 1)[1]
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return (lines[0] if lines else type(err).__name__).split(" was not an allowed")[0]
 
 
 def read(path) -> dict:
     """The checkpoint dict stored at ``path``, tensors on the CPU, after checking its format.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        UnsafeCheckpointError: the file would run code if unpickled; nothing was executed.
+        ValueError: anything else that is not a readable learntorch checkpoint (empty,
+            truncated, damaged, a text or zip file, a bare state_dict, malformed parts).
 
     Examples:
         >>> import tempfile
@@ -139,21 +142,12 @@ def read(path) -> dict:
         raise FileNotFoundError(f"no checkpoint at {path}: the file does not exist")
     if not path.is_file():
         raise ValueError(f"{path} is not a file; expected a checkpoint written by learntorch.checkpoints.save")
+    diagnose.check_container(path)  # empty, truncated, or a zip that is not torch's
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as err:
-        refusal = _refusal(err)
-        if "Weights only load failed" not in str(err) or "global" not in refusal.lower():
-            raise ValueError(f"{path} is corrupt or not a checkpoint: torch.load(weights_only=True) "
-                             f"could not read it ({refusal}); nothing in it was executed") from None
-        raise ValueError(
-            f"{path} is not a learntorch checkpoint: it stores Python objects that "
-            f"torch.load(weights_only=True) refuses to rebuild ({refusal}); nothing in it "
-            "was executed. Only load files from sources you trust."
-        ) from None
-    except (RuntimeError, EOFError, KeyError, zipfile.BadZipFile, OSError) as err:
-        raise ValueError(f"{path} is truncated or corrupt, not a readable checkpoint "
-                         f"({type(err).__name__}: {str(err)[:120] or 'unexpected end of file'})") from None
+    except Exception as err:  # an untrusted file can make the unpickler raise almost anything
+        unsafe, message = diagnose.unreadable(path, err)
+        raise (UnsafeCheckpointError if unsafe else ValueError)(message) from None
     _check_format(checkpoint, path)
     return checkpoint
 
@@ -169,14 +163,28 @@ def _check_format(checkpoint, path: Path) -> None:
             found = f"a {type(checkpoint).__name__}"
         raise ValueError(f"{path} is not a learntorch checkpoint: it holds {found}. "
                          "Write checkpoints with learntorch.checkpoints.save(model, path).")
-    if checkpoint.get("version") != VERSION:
-        raise ValueError(f"{path} is a learntorch checkpoint of version {checkpoint.get('version')!r}; "
+    version = checkpoint.get("version")
+    if type(version) is not int or version != VERSION:
+        raise ValueError(f"{path} is a learntorch checkpoint of version {version!r}; "
                          f"this learntorch reads version {VERSION}")
     missing = [key for key in KEYS if key not in checkpoint]
     if missing:
         raise ValueError(f"{path} is an incomplete learntorch checkpoint: missing {missing}")
-    if not isinstance(checkpoint["config"], dict) or not isinstance(checkpoint["state_dict"], dict):
-        raise ValueError(f"{path} is a damaged learntorch checkpoint: config and state_dict must be dicts")
+    problems = []
+    if not isinstance(checkpoint["model_class"], str):
+        problems.append(f"model_class is a {type(checkpoint['model_class']).__name__}, not a class name")
+    if not isinstance(checkpoint["config"], dict) or not all(isinstance(k, str) for k in checkpoint["config"]):
+        problems.append("config is not a dict of argument names")
+    state = checkpoint["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        problems.append("state_dict is not a dict of tensors")
+    if checkpoint["optimizer_state"] is not None and not isinstance(checkpoint["optimizer_state"], dict):
+        problems.append("optimizer_state is neither None nor a dict")
+    if not isinstance(checkpoint["metadata"], dict):
+        problems.append(f"metadata is a {type(checkpoint['metadata']).__name__}, not a dict")
+    if problems:
+        raise ValueError(f"{path} is a malformed learntorch checkpoint: {'; '.join(problems)}; "
+                         "save the model again with learntorch.checkpoints.save")
 
 
 def _state_dict_mismatch(model: nn.Module, state_dict: dict) -> str:
@@ -204,6 +212,7 @@ def load(path, device="cpu") -> nn.Module:
         >>> type(model).__name__, model.training
         ('MLP', False)
     """
+    device = check_device(device)  # before reading: a missing GPU is the caller's to fix
     checkpoint = read(path)
     name = checkpoint["model_class"]
     if name not in MODELS:

@@ -4,8 +4,14 @@
     learntorch evaluate model.pt --json
 
 The CLI sits on top of the library (``recipes``, ``data``, ``training``, ``checkpoints``) and
-adds only argument parsing and printing. Bad arguments and unreadable files end with an
-argparse-style message on stderr and exit status 2, never a traceback.
+adds only argument parsing and printing. Each subcommand is an ``add_*`` function that declares
+its arguments and a ``run_*`` function that imports the library inside it: torch and torchvision
+take seconds to import, and ``learntorch --help`` or a mistyped option should answer at once.
+
+Failures never end in a traceback: bad arguments, unreadable files and failed runs print one
+line on stderr (``learntorch train: error: ...``) and exit with status 2; with ``--json`` the
+same error is also printed on stdout as a JSON object. Ctrl-C prints one line and exits with 130.
+Every JSON document printed is strict JSON (no ``NaN``): a value that is not finite is ``null``.
 """
 
 from __future__ import annotations
@@ -16,17 +22,51 @@ import math
 import os
 import resource
 import sys
+import tempfile
 import time
-from dataclasses import replace
+from pathlib import Path
 
-import torch
+from learntorch import __version__
 
-from learntorch import checkpoints, data
-from learntorch.recipes import FashionRecipe, train
-from learntorch.training import evaluate
-
-DATASETS = {"fashion-mnist": (data.fashion_mnist, data.FASHION_MNIST_STATS)}
+DATASETS = ("fashion-mnist",)
 DRY_RUN_BATCHES = 5  # per epoch, with --dry-run
+# FashionRecipe's defaults, repeated here so that --help answers without importing torch;
+# tests/test_cli.py checks that they equal learntorch.recipes.FashionRecipe()'s.
+RECIPE_DEFAULTS = {"epochs": 9, "batch_size": 256, "lr": 0.003, "seed": 0}
+EXIT_ERROR, EXIT_INTERRUPTED = 2, 130  # argparse's status for errors; 128 + SIGINT, as shells use
+
+
+class UsageError(Exception):
+    """A bad argument: reported with the subcommand's usage line, argparse-style.
+
+    Examples:
+        >>> str(UsageError(build_parser(), "argument --epochs: expected a positive integer"))
+        'argument --epochs: expected a positive integer'
+    """
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str):
+        super().__init__(message)
+        self.parser = parser
+
+
+class CommandError(Exception):
+    """A run that failed after its arguments were accepted; ``details`` go into the JSON error.
+
+    Examples:
+        >>> CommandError("could not save", saved_to="rescued.pt").details
+        {'saved_to': 'rescued.pt'}
+    """
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.details = details
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, raising its errors so that ``main`` can also report them as JSON."""
+
+    def error(self, message):
+        raise UsageError(self, message)
 
 
 def _number(cast, accept, expected: str):
@@ -48,31 +88,44 @@ _positive_float = _number(float, lambda v: math.isfinite(v) and v > 0, "a positi
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``learntorch`` command, with its two subcommands.
+    """The argument parser of the ``learntorch`` command, with one subparser per subcommand.
 
     Examples:
         >>> args = build_parser().parse_args(["train", "fashion-mnist", "--epochs", "2"])
-        >>> args.command, args.dataset, args.epochs, args.batch_size == FashionRecipe().batch_size
+        >>> args.command, args.dataset, args.epochs, args.batch_size == RECIPE_DEFAULTS["batch_size"]
         ('train', 'fashion-mnist', 2, True)
     """
-    recipe = FashionRecipe()
-    parser = argparse.ArgumentParser(prog="learntorch", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="learntorch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"learntorch {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_train(commands)
+    add_evaluate(commands)
+    return parser
 
+
+def add_train(commands) -> None:
+    """Declare ``learntorch train`` and its options on ``commands`` (the subparsers object).
+
+    Examples:
+        >>> build_parser().parse_args(["train", "fashion-mnist", "--lr", "0.01"]).lr
+        0.01
+    """
+    d = RECIPE_DEFAULTS
     tr = commands.add_parser("train", help="train the tuned MLP recipe on a dataset",
                              description="Train the tuned Fashion-MNIST MLP (learntorch.recipes."
                                          "FashionRecipe) on in-memory tensors and report test accuracy.")
-    tr.add_argument("dataset", choices=sorted(DATASETS), help="the dataset to train on")
-    tr.add_argument("--epochs", type=_positive_int, default=recipe.epochs,
-                    help=f"passes over the training set (default: {recipe.epochs})")
-    tr.add_argument("--batch-size", type=_positive_int, default=recipe.batch_size,
-                    help=f"images per batch (default: {recipe.batch_size})")
-    tr.add_argument("--lr", type=_positive_float, default=recipe.lr,
-                    help=f"peak learning rate of the one-cycle schedule (default: {recipe.lr})")
-    tr.add_argument("--seed", type=_non_negative_int, default=recipe.seed,
-                    help=f"random seed for weights, dropout and batch order (default: {recipe.seed})")
+    tr.add_argument("dataset", choices=DATASETS, help="the dataset to train on")
+    tr.add_argument("--epochs", type=_positive_int, default=d["epochs"],
+                    help=f"passes over the training set (default: {d['epochs']})")
+    tr.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],
+                    help=f"images per batch (default: {d['batch_size']})")
+    tr.add_argument("--lr", type=_positive_float, default=d["lr"],
+                    help=f"peak learning rate of the one-cycle schedule (default: {d['lr']})")
+    tr.add_argument("--seed", type=_non_negative_int, default=d["seed"],
+                    help=f"random seed for weights, dropout and batch order (default: {d['seed']})")
     tr.add_argument("--out", metavar="PATH", default=None,
-                    help="save the trained model as a learntorch checkpoint here (default: don't save)")
+                    help="save the trained model as a learntorch checkpoint here; checked before "
+                         "training starts (default: don't save)")
     tr.add_argument("--json", action="store_true",
                     help="print one JSON object instead of a summary (default: off)")
     tr.add_argument("--device", choices=["cpu", "cuda"], default=None,
@@ -81,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"one epoch of {DRY_RUN_BATCHES} batches, to check the setup quickly (default: off)")
     tr.set_defaults(run=run_train, command_parser=tr)
 
+
+def add_evaluate(commands) -> None:
+    """Declare ``learntorch evaluate`` and its options on ``commands``.
+
+    Examples:
+        >>> build_parser().parse_args(["evaluate", "model.pt", "--json"]).json
+        True
+    """
     ev = commands.add_parser("evaluate", help="report a saved model's test accuracy",
                              description="Load a learntorch checkpoint and evaluate it on its "
                                          "dataset's test set.")
@@ -90,38 +151,96 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", choices=["cpu", "cuda"], default=None,
                     help="where to evaluate (default: cuda when available, else cpu)")
     ev.set_defaults(run=run_evaluate, command_parser=ev)
-    return parser
 
 
-def _device(name: str | None, parser: argparse.ArgumentParser) -> torch.device:
+# --- Helpers the subcommands share (each imports torch only when called) -----------------------
+
+
+def _device(name: str | None, parser: argparse.ArgumentParser):
+    import torch
+
     if name == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA GPU is available here; use --device cpu")
     return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
 
 
-def _test_set(dataset: str, stats) -> tuple[data.TensorLoader, str]:
+def _dataset(name: str):
+    """``(loader function, (mean, std))`` of a dataset in :data:`DATASETS`."""
+    from learntorch import data
+
+    return {"fashion-mnist": (data.fashion_mnist, data.FASHION_MNIST_STATS)}[name]
+
+
+def _test_set(dataset: str, stats):
     """The test images of ``dataset`` in batches of 1,000, and where they came from."""
-    loader_fn, _ = DATASETS[dataset]
+    from learntorch import data
+
+    loader_fn, _ = _dataset(dataset)
     test = loader_fn(train=False)
     x, y = data.as_tensors(test, *stats)
     return data.TensorLoader(x, y, batch_size=1000), test.source
 
 
-def peak_memory_mb(device: torch.device) -> float:
+def peak_memory_mb(device) -> float:
     """The process's peak resident memory in MB (plus the GPU's peak allocation on CUDA).
 
     Examples:
-        >>> peak_memory_mb(torch.device("cpu")) > 0
+        >>> peak_memory_mb("cpu") > 0
         True
     """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    if device.type == "cuda":
+    if str(device).startswith("cuda"):
+        import torch
+
         peak += torch.cuda.max_memory_allocated(device) / 2**20
     return round(peak, 1)
 
 
+def finite_or_null(value):
+    """``value`` with every NaN or infinity replaced by None, so ``json.dumps`` writes strict JSON.
+
+    Examples:
+        >>> finite_or_null({"loss": float("nan"), "history": [0.5, float("inf")], "epochs": 2})
+        {'loss': None, 'history': [0.5, None], 'epochs': 2}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_null(v) for v in value]
+    return value
+
+
+def _save_or_rescue(model, out: Path, **metadata) -> None:
+    """Save to ``out``; if that fails after training, save under a clearly named file instead."""
+    from learntorch import checkpoints
+
+    try:
+        checkpoints.save(model, out, **metadata)
+        return
+    except (OSError, ValueError) as err:
+        reason = err
+    name = f"learntorch-rescued-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.pt"
+    for folder in (Path.cwd(), Path(tempfile.gettempdir())):
+        try:
+            rescued = checkpoints.save(model, folder / name, **metadata)
+        except (OSError, ValueError):
+            continue
+        raise CommandError(f"the trained model could not be saved to {out} ({reason}); it was saved "
+                           f"to {rescued} instead: move it where you want it", saved_to=str(rescued))
+    raise CommandError(f"the trained model could not be saved to {out} ({reason}), nor to the current "
+                       "folder or the temporary folder; it is lost. Free some space and train again")
+
+
+# --- Subcommands ---------------------------------------------------------------------------------
+
+
 def run_train(args, parser) -> dict:
     """Train as ``args`` asks; return the report (also saving the model with ``--out``).
+
+    ``--out`` is checked before any data is loaded: a folder, a missing or read-only folder or
+    a full disk stops the command at once instead of after training.
 
     Examples:
         >>> parser = build_parser()
@@ -129,16 +248,30 @@ def run_train(args, parser) -> dict:
         >>> report["epochs"], 0 <= report["test_accuracy"] <= 1
         (1, True)
     """
+    import torch
+
+    from learntorch import _files, data
+    from learntorch.recipes import FashionRecipe, train
+    from learntorch.training import TrainingDiverged, evaluate
+
     device = _device(args.device, parser)
-    if args.out and not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-        parser.error(f"--out {args.out}: folder {os.path.dirname(os.path.abspath(args.out))} does not exist")
-    loader_fn, stats = DATASETS[args.dataset]
-    recipe = replace(FashionRecipe(), epochs=1 if args.dry_run else args.epochs,
-                     batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    recipe = FashionRecipe(epochs=1 if args.dry_run else args.epochs, batch_size=args.batch_size,
+                           lr=args.lr, seed=args.seed)
+    if args.out:
+        size = sum(p.numel() * p.element_size() for p in recipe.model().parameters()) + 2**16
+        try:
+            _files.check_writable(args.out, size, what=f"--out {args.out}")
+        except OSError as err:
+            parser.error(str(err))
+    loader_fn, stats = _dataset(args.dataset)
     train_set = loader_fn(train=True)
     x, y = data.as_tensors(train_set, *stats)
     cpu_start = time.process_time()
-    model, history = train(recipe, x, y, device, max_batches=DRY_RUN_BATCHES if args.dry_run else None)
+    try:
+        model, history = train(recipe, x, y, device, max_batches=DRY_RUN_BATCHES if args.dry_run else None)
+    except TrainingDiverged as err:
+        raise CommandError(f"training diverged: {err.what} with --lr {args.lr:g}; lower --lr (the "
+                           f"default is {RECIPE_DEFAULTS['lr']})") from None
     cpu_seconds = time.process_time() - cpu_start
     test_loader, _ = _test_set(args.dataset, stats)
     test = evaluate(model, test_loader, device)
@@ -153,10 +286,19 @@ def run_train(args, parser) -> dict:
         "load_average": [round(v, 2) for v in os.getloadavg()], "out": args.out,
     }
     if args.out:
-        checkpoints.save(model, args.out, dataset=args.dataset, normalize=list(stats),
-                         test_accuracy=report["test_accuracy"], recipe=report["recipe"],
-                         data_source=train_set.source)
+        _save_or_rescue(model, Path(args.out), dataset=args.dataset, normalize=list(stats),
+                        test_accuracy=finite_or_null(report["test_accuracy"]), recipe=report["recipe"],
+                        data_source=train_set.source)
     return report
+
+
+def _normalize_stats(metadata: dict, default) -> list | None:
+    """The checkpoint's ``normalize`` metadata as ``[mean, std]``, or None when it is malformed."""
+    stats = metadata.get("normalize", list(default))
+    ok = (isinstance(stats, (list, tuple)) and len(stats) == 2
+          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in stats)
+          and stats[1] > 0)
+    return list(stats) if ok else None
 
 
 def run_evaluate(args, parser) -> dict:
@@ -171,19 +313,36 @@ def run_evaluate(args, parser) -> dict:
         >>> report["model_class"], 0 <= report["test_accuracy"] <= 1
         ('MLP', True)
     """
+    import torch
+
+    from learntorch import checkpoints, data
+    from learntorch.training import evaluate
+
     device = _device(args.device, parser)
+    name = args.checkpoint
     try:
-        model = checkpoints.load(args.checkpoint, device=device)
+        model = checkpoints.load(name, device=device)
+        metadata = checkpoints.read(name)["metadata"]
     except (FileNotFoundError, ValueError) as err:
         parser.error(str(err))
-    metadata = checkpoints.read(args.checkpoint)["metadata"]
     dataset = metadata.get("dataset", "fashion-mnist")
     if dataset not in DATASETS:
-        parser.error(f"{args.checkpoint} was trained on {dataset!r}; evaluate knows {sorted(DATASETS)}")
-    stats = metadata.get("normalize", DATASETS[dataset][1])
+        parser.error(f"{name} was trained on {dataset!r}; evaluate knows {', '.join(DATASETS)}")
+    stats = _normalize_stats(metadata, _dataset(dataset)[1])
+    if stats is None:
+        parser.error(f"{name}: its metadata 'normalize' must be [mean, std] with std > 0, "
+                     f"got {metadata.get('normalize')!r}; save it again with normalize=[mean, std]")
+    classes = len(data.FASHION_MNIST_CLASSES)
+    outputs = model.config.get("out_features")
+    if outputs != classes:
+        parser.error(f"{name} gives {outputs} outputs but {dataset} has {classes} classes; it was "
+                     "trained for another task")
     test_loader, source = _test_set(dataset, stats)
-    test = evaluate(model, test_loader, device)
-    return {"checkpoint": str(args.checkpoint), "dataset": dataset, "model_class": type(model).__name__,
+    try:
+        test = evaluate(model, test_loader, device)
+    except ValueError as err:  # e.g. an MLP made for other inputs than 28 x 28 images
+        parser.error(f"{name} does not fit {dataset}'s images: {err}")
+    return {"checkpoint": str(name), "dataset": dataset, "model_class": type(model).__name__,
             "config": model.config, "test_accuracy": round(test["accuracy"], 4),
             "test_loss": round(test["loss"], 4), "data_source": source, "device": str(device),
             "torch_version": torch.__version__}
@@ -216,22 +375,43 @@ def print_summary(report: dict) -> None:
         print(f"saved to {report['out']}")
 
 
+def _fail(prog: str, message: str, as_json: bool, status: int = EXIT_ERROR, usage: str = "", **details):
+    """Report a failure as one line on stderr (and a JSON object on stdout), then exit."""
+    if as_json:
+        print(json.dumps(finite_or_null({"error": message, "command": prog, "exit_status": status,
+                                         **details}), allow_nan=False))
+    sys.stderr.write(f"{usage}{prog}: error: {message}\n" if status == EXIT_ERROR else f"{prog}: {message}\n")
+    raise SystemExit(status)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``learntorch`` command with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    Failures raise ``SystemExit`` with status 2 (130 on Ctrl-C), after one line on stderr.
 
     Examples:
         >>> main(["evaluate", "no-such-file.pt"])  # the message goes to stderr, argparse-style
         Traceback (most recent call last):
         SystemExit: 2
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = "--json" in argv  # known even when parsing fails
     parser = build_parser()
-    args = parser.parse_args(argv)
+    prog = parser.prog
     try:
-        report = args.run(args, args.command_parser)  # errors are named after the subcommand
-    except (FileNotFoundError, ValueError) as err:  # e.g. no dataset on this machine
-        args.command_parser.error(str(err))
+        args = parser.parse_args(argv)
+        prog = args.command_parser.prog  # errors are named after the subcommand
+        report = args.run(args, args.command_parser)
+    except UsageError as err:
+        _fail(err.parser.prog, str(err), as_json, usage=err.parser.format_usage())
+    except KeyboardInterrupt:
+        _fail(prog, "interrupted (Ctrl-C); nothing was saved", as_json, status=EXIT_INTERRUPTED)
+    except CommandError as err:
+        _fail(prog, str(err), as_json, **err.details)
+    except (OSError, ValueError) as err:  # e.g. no dataset on this machine, a damaged data file
+        _fail(prog, str(err), as_json)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(finite_or_null(report), allow_nan=False))
     else:
         print_summary(report)
     return 0

@@ -28,7 +28,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     """
     for name, value, low in [("size", size, 1), ("kernel_size", kernel_size, 1),
                              ("stride", stride, 1), ("padding", padding, 0)]:
-        if not isinstance(value, int) or value < low:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if kernel_size > size + 2 * padding:
         raise ValueError(f"a {kernel_size}-pixel kernel does not fit in {size} pixels "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from learntorch._checks import check_float_inputs, check_non_negative_int, check_positive_int, check_probability
+
 
 class Dropout(nn.Dropout):
     """``nn.Dropout`` with its random mask drawn by ``torch.rand_like``: same maths, faster on a CPU.
@@ -37,6 +39,18 @@ class Dropout(nn.Dropout):
         return x * keep.div_(1 - self.p)  # autograd saves the scaled mask for backward
 
 
+def _sizes(name: str, value, example: str) -> list:
+    """Layer sizes as a list; a lone number (``hidden=256``) is refused with the fix."""
+    if isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a sequence of layer sizes such as {example}, got the number "
+                         f"{value!r}; for one layer write ({value!r},)")
+    try:
+        return list(value)
+    except TypeError:
+        raise ValueError(f"{name} must be a sequence of layer sizes such as {example}, "
+                         f"got {type(value).__name__}") from None
+
+
 class MLP(nn.Module):
     """A fully-connected classifier: flatten, then Linear -> ReLU -> Dropout per hidden layer.
 
@@ -60,13 +74,11 @@ class MLP(nn.Module):
     def __init__(self, in_features: int = 784, hidden=(256, 128, 64), out_features: int = 10,
                  dropout: float = 0.0):
         super().__init__()
-        hidden = list(hidden)
+        hidden = _sizes("MLP hidden", hidden, example="(256, 128)")
         for name, value in [("in_features", in_features), ("out_features", out_features), *(
                 (f"hidden[{i}]", h) for i, h in enumerate(hidden))]:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"MLP {name} must be a positive integer, got {value!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"MLP dropout must be in [0, 1), got {dropout}")
+            check_positive_int(f"MLP {name}", value)
+        check_probability("MLP dropout", dropout)
         # Kept so a checkpoint can rebuild the same architecture: MLP(**model.config).
         self.config = dict(in_features=in_features, hidden=hidden, out_features=out_features,
                            dropout=dropout)
@@ -80,6 +92,7 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_float_inputs("x", x, self.layers[-1].weight.dtype)  # not Torch's "mat1 and mat2" error
         flat = x.shape[1:].numel() if x.dim() > 1 else None
         if flat != self.config["in_features"]:
             raise ValueError(
@@ -116,18 +129,15 @@ class CNN(nn.Module):
     def __init__(self, in_channels: int = 1, channels=(32, 64), image_size: int = 28,
                  hidden: int = 128, out_features: int = 10, dropout: float = 0.25):
         super().__init__()
-        channels = list(channels)
+        channels = _sizes("CNN channels", channels, example="(32, 64)")
         if not channels:
             raise ValueError("CNN channels must list at least one conv block, e.g. (32, 64)")
         for name, value in [("in_channels", in_channels), ("image_size", image_size),
                             ("out_features", out_features),
                             *((f"channels[{i}]", c) for i, c in enumerate(channels))]:
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"CNN {name} must be a positive integer, got {value!r}")
-        if not isinstance(hidden, int) or hidden < 0:
-            raise ValueError(f"CNN hidden must be a non-negative integer, got {hidden!r}")
-        if not 0 <= dropout < 1:
-            raise ValueError(f"CNN dropout must be in [0, 1), got {dropout}")
+            check_positive_int(f"CNN {name}", value)
+        check_non_negative_int("CNN hidden", hidden)
+        check_probability("CNN dropout", dropout)
         side = image_size // 2 ** len(channels)  # every block halves height and width
         if side < 1:
             raise ValueError(f"{len(channels)} pooling blocks shrink a {image_size}x{image_size} "
@@ -152,6 +162,7 @@ class CNN(nn.Module):
         self.classifier = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_float_inputs("x", x, self.classifier[-1].weight.dtype)
         c, s = self.config["in_channels"], self.config["image_size"]
         if x.dim() != 4 or tuple(x.shape[1:]) != (c, s, s):
             raise ValueError(f"CNN expected a batch of images of shape (batch, {c}, {s}, {s}), "

@@ -6,6 +6,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
+from learntorch._checks import check_class_indices, check_finite_tensor, check_positive_int, check_tensor
+
 
 def _as_image(image: torch.Tensor):
     """A (H, W) or (H, W, 3) array for imshow from a (1|3, H, W), (H, W) or flat 784 tensor."""
@@ -27,7 +29,11 @@ def view_classify(image: torch.Tensor, probs: torch.Tensor, class_names=None):
         >>> len(fig.axes)
         2
     """
-    probs = torch.as_tensor(probs).detach().cpu().flatten()
+    probs = torch.as_tensor(probs).detach().cpu().float().flatten()
+    check_finite_tensor("probs", probs)
+    if len(probs) == 0 or probs.min() < 0 or probs.max() > 1:
+        raise ValueError("probs must be class probabilities in [0, 1]; got logits? apply "
+                         "torch.softmax(logits, dim=1) (or learntorch.training.predict) first")
     if class_names is None:
         class_names = [str(i) for i in range(len(probs))]
     if len(class_names) != len(probs):
@@ -55,6 +61,11 @@ def image_grid(images, labels=None, class_names=None, ncols: int = 8, size: floa
     images = list(images)
     if not images:
         raise ValueError("image_grid got no images")
+    check_positive_int("ncols", ncols)
+    if labels is not None and len(labels) < len(images):
+        raise ValueError(f"image_grid got {len(images)} images but only {len(labels)} labels")
+    if labels is not None and class_names is not None:
+        check_class_indices("labels", torch.as_tensor(labels)[:len(images)], len(class_names))
     nrows = (len(images) + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, min(ncols, len(images)), squeeze=False,
                              figsize=(size * min(ncols, len(images)), size * nrows * 1.15))
@@ -80,6 +91,8 @@ def plot_history(history: dict, metric: str = "loss"):
     """
     if metric not in {"loss", "accuracy"}:
         raise ValueError(f"metric must be 'loss' or 'accuracy', got {metric!r}")
+    if not isinstance(history, dict):
+        raise ValueError(f"history must be the dict that fit() returned, got {type(history).__name__}")
     train = history.get(f"train_{metric}") or []
     if not train:
         raise ValueError(f"history has no train_{metric} values; pass the dict that fit() returned")
@@ -105,13 +118,12 @@ def confusion_matrix(targets: torch.Tensor, predictions: torch.Tensor, num_class
         tensor([[1, 0],
                 [1, 1]])
     """
+    check_positive_int("num_classes", num_classes)
     targets, predictions = torch.as_tensor(targets).flatten(), torch.as_tensor(predictions).flatten()
     if targets.shape != predictions.shape:
         raise ValueError(f"targets and predictions differ in length: {len(targets)} vs {len(predictions)}")
-    for name, labels in (("targets", targets), ("predictions", predictions)):
-        if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
-            raise ValueError(f"{name} must be class indices in 0..{num_classes - 1}, "
-                             f"got values from {labels.min().item()} to {labels.max().item()}")
+    check_class_indices("targets", targets, num_classes)  # also refuses 0.5: a label is a whole class
+    check_class_indices("predictions", predictions, num_classes)
     index = targets.long() * num_classes + predictions.long()  # one bin per (true, predicted) pair
     return torch.bincount(index, minlength=num_classes ** 2).view(num_classes, num_classes)
 
@@ -125,8 +137,13 @@ def plot_confusion_matrix(matrix: torch.Tensor, class_names=None):
         'true class'
     """
     matrix = torch.as_tensor(matrix)
+    if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1] or matrix.numel() == 0:
+        raise ValueError(f"matrix must be a square (classes, classes) tensor of counts, got shape "
+                         f"{tuple(matrix.shape)}; make one with confusion_matrix(targets, predictions, n)")
     n = matrix.shape[0]
     names = class_names or [str(i) for i in range(n)]
+    if len(names) != n:
+        raise ValueError(f"got a {n}x{n} matrix but {len(names)} class names")
     fig, ax = plt.subplots(figsize=(0.6 * n + 2.5, 0.6 * n + 2))
     ax.imshow(matrix.numpy(), cmap="Blues")
     ax.set_xticks(range(n), names, rotation=45, ha="right")
@@ -168,7 +185,8 @@ def plot_filters(weight: torch.Tensor, ncols: int = 8, size: float = 1.0):
         >>> len([ax for ax in fig.axes if ax.images])
         6
     """
-    weight = torch.as_tensor(weight).detach().cpu().float()
+    weight = check_tensor("weight", weight, hint="torch.as_tensor(weight)").detach().cpu().float()
+    check_positive_int("ncols", ncols)
     if weight.dim() != 4:
         raise ValueError(f"plot_filters expects conv weights of shape (out_channels, in_channels, "
                          f"kH, kW), got {tuple(weight.shape)}")
@@ -205,8 +223,8 @@ def plot_feature_maps(maps: torch.Tensor, ncols: int = 8, max_maps: int = 32, si
         maps = maps[0]
     if maps.dim() != 3:
         raise ValueError(f"plot_feature_maps expects (C, H, W) or (1, C, H, W), got {tuple(maps.shape)}")
-    if max_maps < 1:
-        raise ValueError(f"max_maps must be at least 1, got {max_maps}")
+    check_positive_int("max_maps", max_maps)
+    check_positive_int("ncols", ncols)
     maps = maps[:max_maps]
     fig, axes = _grid(len(maps), ncols, size)
     for i, (ax, fmap) in enumerate(zip(axes, maps)):

@@ -31,6 +31,8 @@ import torchvision
 from torch import nn
 from torchvision.transforms import v2
 
+from learntorch._checks import check_device, check_positive_int
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # EfficientNet-Lite was trained in TensorFlow on (pixel - 127) / 128, i.e. [0, 1] -> about [-1, 1].
@@ -192,6 +194,7 @@ def extract_features(features: nn.Module, images: torch.Tensor, batch_size: int 
     """
     if len(images) == 0:
         raise ValueError("extract_features got no images")
+    batch_size, device = check_positive_int("batch_size", batch_size), check_device(device)
     features = features.to(device).eval()
     out = [features(images[i:i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
     return torch.cat(out)

