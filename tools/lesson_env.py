@@ -185,7 +185,8 @@ def _write_kernelspec(env: Path, figures: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     argv = [str(env_python(env)), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if figures:
-        argv.append("--IPKernelApp.exec_lines=['import learntorch_lesson_figures']")
+        argv.append("--IPKernelApp.exec_lines=['import learntorch_lesson_figures as f; "
+                    "f.register(get_ipython()); del f']")
     spec = {"argv": argv, "display_name": "learntorch lesson", "language": "python"}
     (folder / "kernel.json").write_text(json.dumps(spec, indent=1))
     return folder.parent

@@ -1,6 +1,7 @@
 """Describe every matplotlib figure a lesson shows, so its image on the site gets real alt text.
 
-Loaded into the build's lesson kernels only (``--IPKernelApp.exec_lines``, tools/lesson_env.py).
+Loaded into the build's lesson kernels only: their start-up runs
+``import learntorch_lesson_figures as f; f.register(get_ipython())`` (tools/lesson_env.py).
 It gives ``matplotlib.figure.Figure`` a plain-text form read off the figure itself: its
 title, each panel's title, axis labels and legend entries. A notebook stores that text beside
 the PNG; tools/pages.py turns it into the image's ``alt`` attribute. A learner's own Jupyter
@@ -44,15 +45,26 @@ def describe(fig) -> str:
     return "Figure: " + (text if len(text) <= MAX_LENGTH else text[:MAX_LENGTH - 3] + "...")
 
 
-def _register() -> None:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None:  # by name: matplotlib is imported only if the lesson imports it
+def register(shell) -> None:
+    """Describe figures in ``shell`` (the kernel's IPython shell).
+
+    Registered by name, so matplotlib is imported only if the lesson imports it. IPython
+    drops every Figure printer when matplotlib's inline backend starts (``pylabtools.
+    select_figure_formats``, run on the first ``import matplotlib.pyplot``), so the printer is
+    put back each time that runs, and after every cell.
+    """
+    from IPython.core import pylabtools
+
+    def describe_figures(*args, **kwargs):
         shell.display_formatter.formatters["text/plain"].for_type_by_name(
             "matplotlib.figure", "Figure", lambda fig, printer, cycle: printer.text(describe(fig)))
 
+    select = pylabtools.select_figure_formats
 
-_register()
+    def select_then_describe(*args, **kwargs):
+        select(*args, **kwargs)
+        describe_figures()
+
+    pylabtools.select_figure_formats = select_then_describe
+    shell.events.register("post_execute", describe_figures)
+    describe_figures()
