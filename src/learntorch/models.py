@@ -8,37 +8,6 @@ from torch import nn
 from learntorch._checks import check_float_inputs, check_non_negative_int, check_positive_int, check_probability
 
 
-class Dropout(nn.Dropout):
-    """``nn.Dropout`` with its random mask drawn by ``torch.rand_like``: same maths, faster on a CPU.
-
-    In training mode each value is zeroed with probability ``p`` and the survivors are
-    scaled by ``1 / (1 - p)``, so the expected value is unchanged; in evaluation mode the
-    input passes through. PyTorch's own dropout draws the mask with ``bernoulli_``,
-    which on the CPU takes about twice as long per value as ``rand_like`` and a
-    comparison; for the course's MLP that is several percent of every training step.
-    ``benchmarks/fmnist_mlp.py`` times both (``in_memory`` vs ``in_memory_nn_dropout``).
-    Written out like this, dropout is also three lines a learner can read. ``inplace=True``
-    is accepted, as ``nn.Dropout`` accepts it, but the output is always a new tensor.
-
-    Examples:
-        >>> _ = torch.manual_seed(0)
-        >>> drop = Dropout(0.5)
-        >>> out = drop(torch.ones(10_000))
-        >>> sorted(set(out.tolist())), round(out.mean().item(), 1)  # zeros and 1 / (1 - p)
-        ([0.0, 2.0], 1.0)
-        >>> drop.eval()(torch.ones(3))  # evaluation mode: no dropout
-        tensor([1., 1., 1.])
-    """
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.p == 0:
-            return x
-        if self.p == 1:
-            return torch.zeros_like(x)
-        keep = torch.rand_like(x).ge_(self.p)  # 1.0 where the value survives (chance 1 - p)
-        return x * keep.div_(1 - self.p)  # autograd saves the scaled mask for backward
-
-
 def _sizes(name: str, value, example: str) -> list:
     """Layer sizes as a list; a lone number (``hidden=256``) is refused with the fix."""
     if isinstance(value, (int, float)):
@@ -52,7 +21,7 @@ def _sizes(name: str, value, example: str) -> list:
 
 
 class MLP(nn.Module):
-    """A fully-connected classifier: flatten, then Linear -> ReLU -> Dropout per hidden layer.
+    """A fully-connected classifier: flatten, then Linear -> ReLU -> ``nn.Dropout`` per hidden layer.
 
     Args:
         in_features: inputs per sample after flattening (784 for a 28x28 image).
@@ -87,7 +56,7 @@ class MLP(nn.Module):
         for n_in, n_out in zip(sizes, sizes[1:]):
             layers += [nn.Linear(n_in, n_out), nn.ReLU()]
             if dropout:
-                layers.append(Dropout(dropout))
+                layers.append(nn.Dropout(dropout))
         layers.append(nn.Linear(sizes[-1], out_features))
         self.layers = nn.Sequential(*layers)
 
@@ -156,9 +125,9 @@ class CNN(nn.Module):
         head: list[nn.Module] = [nn.Flatten()]
         width = self.flat_features
         if hidden:
-            head += [Dropout(dropout), nn.Linear(width, hidden), nn.ReLU()]
+            head += [nn.Dropout(dropout), nn.Linear(width, hidden), nn.ReLU()]
             width = hidden
-        head += [Dropout(dropout), nn.Linear(width, out_features)]
+        head += [nn.Dropout(dropout), nn.Linear(width, out_features)]
         self.classifier = nn.Sequential(*head)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

