@@ -11,8 +11,10 @@ weight. Reading it back is not always as harmless as that sounds. On torch 2.14
   the safe load fails;
 - turns the graph's shape expressions into sympy objects with ``sympy.sympify``, which
   evaluates strings as Python;
-- ``ExportedProgram.module()`` executes the program's ``guards_code`` strings and calls
-  whatever callable a node names.
+- looks each node's target up by name under ``torch``, ``operator`` or ``math``, so a node
+  may name any callable found there (``torch.os.system`` resolves), not only tensor operators;
+- the module ``ExportedProgram.module()`` returns runs the program's ``guards_code``
+  strings as Python on every call.
 
 :func:`check_program_archive` refuses a file that uses any of those, before PyTorch reads
 it; :func:`load_program` reads only files that pass. Files written by :func:`save_program`
