@@ -29,7 +29,8 @@ class Deployable(nn.Module):
     Args:
         model: a trained classifier that takes normalised ``(N, 1, H, W)`` images and
             returns logits (an ``MLP`` or ``CNN`` from :mod:`learntorch.models`, or any module).
-        mean, std: the normalisation the model was trained with.
+        mean: the mean pixel value (of images scaled to [0, 1]) the model was trained with.
+        std: the standard deviation the model was trained with.
         classes: the name of each output, in order.
         image_size: the side of the square grey images it takes (28 for Fashion-MNIST).
 
