@@ -31,7 +31,7 @@ def folder(tmp_path_factory):
     g = torch.Generator().manual_seed(0)
     for i in range(4):
         pixels = torch.randint(0, 256, (28, 28), dtype=torch.uint8, generator=g).numpy()
-        Image.fromarray(pixels, mode="L").save(folder / f"item{i}.png")
+        Image.fromarray(pixels).save(folder / f"item{i}.png")
     return folder
 
 

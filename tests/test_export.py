@@ -173,7 +173,7 @@ def set_use_pickle(config):
 
 
 def set_guard(program):
-    program["guards_code"] = ["__import__('os').system('true')"]
+    program["guards_code"] = ["open('pwned.txt', 'w') is None"]
 
 
 def set_target(program):
@@ -195,7 +195,7 @@ def set_expression(program):
 
 @pytest.mark.parametrize("suffix, edit, message", [
     ("_weights_config.json", set_use_pickle, "is stored as a pickle or a Python object"),
-    ("models/model.json", set_guard, "Python guard code"),
+    ("models/model.json", set_guard, "guard code .* does more than compare input sizes"),
     ("models/model.json", set_target, "a node calls 'torch.os.system', which is not a tensor operator"),
     ("models/model.json", set_expression, "is not plain arithmetic"),
 ])
@@ -313,3 +313,33 @@ def test_read_images_says_what_is_wrong(tmp_path, make, message):
 def test_read_images_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no image at"):
         read_images([tmp_path / "gone.png"])
+
+
+def test_onnx_without_the_deploy_extra_names_the_install_line(deployable, tmp_path, monkeypatch):
+    from learntorch.export import onnx_file
+
+    def missing(name):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(onnx_file.importlib, "import_module", missing)
+    for call in (lambda: save_onnx(deployable, tmp_path / "m.onnx"), lambda: load_onnx(tmp_path / "m.onnx")):
+        with pytest.raises(ImportError, match=r'pip install "learntorch\[deploy\]"'):
+            call()
+
+
+@pytest.mark.filterwarnings("ignore:No complete tensor found")
+def test_guards_that_only_compare_sizes_are_accepted(tmp_path):
+    from learntorch.export.program import METADATA_FILE
+
+    class Pair(torch.nn.Module):
+        def forward(self, x, y):
+            return x[:, :3] + y
+
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(Pair(), (torch.zeros(2, 5), torch.zeros(2, 3)),
+                                  dynamic_shapes=({0: batch}, {0: batch}))
+    assert program._guards_code == ["L['x'].size()[0] == L['y'].size()[0]"]  # what torch writes
+    metadata = {"format": "learntorch-export", "classes": ["a", "b", "c"]}
+    torch.export.save(program, tmp_path / "pair.pt2", extra_files={METADATA_FILE: json.dumps(metadata)})
+    loaded, _ = load_program(tmp_path / "pair.pt2")
+    assert loaded.module()(torch.ones(4, 5), torch.ones(4, 3)).shape == (4, 3)
