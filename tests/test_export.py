@@ -343,3 +343,27 @@ def test_guards_that_only_compare_sizes_are_accepted(tmp_path):
     torch.export.save(program, tmp_path / "pair.pt2", extra_files={METADATA_FILE: json.dumps(metadata)})
     loaded, _ = load_program(tmp_path / "pair.pt2")
     assert loaded.module()(torch.ones(4, 5), torch.ones(4, 3)).shape == (4, 3)
+
+
+@pytest.mark.parametrize("suffix, content", [
+    ("models/model.json", b"{not json"),
+    ("_weights_config.json", b"[1, 2, 3]"),
+    ("_constants_config.json", b'{"config": {"c": "not a dict"}}'),
+])
+def test_a_damaged_archive_is_named_as_damaged(program_file, tmp_path, suffix, content):
+    bad = rewrite(program_file, tmp_path / "damaged.pt2",
+                  lambda name, data: content if name.endswith(suffix) else data)
+    with pytest.raises(ValueError, match="damaged"):
+        load_program(bad)
+
+
+def test_a_zip_with_a_broken_member_is_named_as_damaged(program_file, tmp_path):
+    data = bytearray(program_file.read_bytes())
+    start = data.find(b'{"graph_module"')  # inside the stored model.json
+    data[start + 100:start + 140] = b"x" * 40  # the bytes no longer match the member's CRC
+    bad = tmp_path / "crc.pt2"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="damaged"):
+        load_program(bad)
+    with pytest.raises(ValueError):
+        load_predictor(bad)

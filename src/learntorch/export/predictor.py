@@ -67,8 +67,11 @@ def file_kind(path) -> str:
         raise FileNotFoundError(f"no model at {path}: the file does not exist")
     if not zipfile.is_zipfile(path):
         return "onnx"
-    with zipfile.ZipFile(path) as archive:
-        names = archive.namelist()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile as err:
+        raise ValueError(f"{path} is a damaged zip archive, not a readable model ({err})") from None
     if any(name.endswith("/archive_format") for name in names):
         return "torch-export"
     if any(name.endswith("/data.pkl") for name in names):

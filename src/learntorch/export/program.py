@@ -29,6 +29,7 @@ import json
 import re
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import torch
@@ -164,14 +165,23 @@ def check_program_archive(data: bytes, name: str = "the file") -> None:
         raise ValueError(f"{name} is not a torch.export program (.pt2): a .pt2 archive holds "
                          "one folder, each member once")
     members = {member.split("/", 1)[1]: member for member in names}  # path inside that folder -> name
-    if "archive_format" not in members or archive.read(members["archive_format"]).strip() != b"pt2":
-        raise ValueError(f"{name} is a zip archive but not a torch.export program (.pt2); "
-                         "write one with learntorch.export.save_program or torch.export.save")
 
     def refuse(reason: str):
         raise ValueError(f"{name} was refused: {reason}. A program written by torch.export.save "
                          "for a plain model has none of this; only load files from sources you trust")
 
+    try:
+        if "archive_format" not in members or archive.read(members["archive_format"]).strip() != b"pt2":
+            raise ValueError(f"{name} is a zip archive but not a torch.export program (.pt2); "
+                             "write one with learntorch.export.save_program or torch.export.save")
+        _check_members(archive, members, refuse)
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError, zipfile.BadZipFile,
+            zlib.error, EOFError) as err:  # a member that is not what its name says, or cut short
+        raise ValueError(f"{name} is a damaged .pt2 archive: {type(err).__name__}: {str(err)[:100]}") from None
+
+
+def _check_members(archive: zipfile.ZipFile, members: dict, refuse) -> None:
+    """Call ``refuse(reason)`` on the first member of ``archive`` that could run code."""
     for inner, member in members.items():
         if inner.startswith("data/sample_inputs/"):
             try:
