@@ -3,7 +3,7 @@ and training throughput on one process and on two (torchrun + DDP).
 
 Latency: the Fashion-MNIST CNN of the zoo recipe and the tuned MLP (untrained: the time does not
 depend on the weights), wrapped with their preprocessing (learntorch.export.Deployable), on
-one thread each, per image (batch 1) and per batch of 256; each figure is the median of many
+one thread each, per image (batch 1) and per batch of 32 and of 256; each figure is the median of many
 calls after a warm-up. Training: learntorch.fit on 12,000 Fashion-MNIST images, one process
 with batches of 64 and two processes with 32 each (the same global batch), one thread per
 process. Two processes on a two-core machine are a correctness demonstration, not a speed-up:
@@ -69,9 +69,12 @@ def latencies(name: str, deployable, folder: Path) -> dict:
         reference = deployable(images)
         for runtime, run in runtimes.items():
             single = median_seconds(run, images[:1], 300)
+            small = median_seconds(run, images[:32], 100)
             batch = median_seconds(run, images, 30)
             result[runtime] = {
                 "batch_1_ms": round(single * 1e3, 3),
+                "batch_32_ms": round(small * 1e3, 2),
+                "per_image_in_batch_32_us": round(small / 32 * 1e6, 1),
                 "batch_256_ms": round(batch * 1e3, 2),
                 "per_image_in_batch_256_us": round(batch / 256 * 1e6, 1),
                 "max_difference_from_eager": float((torch.as_tensor(run(images)) - reference).abs().max()),
@@ -126,7 +129,8 @@ def main() -> None:
                         two["disjoint_cover"], "==", True))
     report = {
         "latency": latency,
-        "latency_note": "one thread per runtime; median of 300 calls (batch 1) or 30 (batch 256) after a warm-up; "
+        "latency_note": "one thread per runtime; median of 300 calls (batch 1), 100 (batch 32) or 30 (batch 256) "
+                        "after a warm-up; "
                         "untrained models (time does not depend on the weights), preprocessing included",
         "training": {"one_process": one, "two_processes": two,
                      "speed_up": round(two["samples_per_second"] / one["samples_per_second"], 2)},
