@@ -72,7 +72,8 @@ def main():
     parser.add_argument("--test-batch-size", type=int, default=1000, help="test batch size (default: 1000)")
     parser.add_argument("--epochs", type=int, default=3, help="epochs to train (default: 3)")
     parser.add_argument("--lr", type=float, default=0.003, help="Adam learning rate (default: 0.003)")
-    parser.add_argument("--no-cuda", action="store_true", help="train on the CPU even with a GPU (default: off)")
+    parser.add_argument("--no-accel", action="store_true",
+                        help="train on the CPU even with a GPU or other accelerator (default: off)")
     parser.add_argument("--dry-run", action="store_true",
                         help="one epoch of a few batches and a small test set, to check the setup (default: off)")
     parser.add_argument("--dry-run-batches", type=int, default=5, help="batches with --dry-run (default: 5)")
@@ -82,7 +83,8 @@ def main():
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)  # before anything random: weights, shuffling, dropout
-    device = torch.device("cuda" if torch.cuda.is_available() and not args.no_cuda else "cpu")
+    use_accel = torch.accelerator.is_available() and not args.no_accel  # CUDA, MPS, XPU, ...
+    device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
 
     mean, std = FASHION_MNIST_STATS
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])

@@ -91,11 +91,12 @@ def test_load_on_a_device(tmp_path):
     assert next(model.parameters()).device.type == "cpu"
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_model_saves_cpu_weights_and_loads_back_on_cuda(tmp_path):
-    path = save(small_mlp().to("cuda"), tmp_path / "m.pt")
+@pytest.mark.skipif(not torch.accelerator.is_available(), reason="needs an accelerator (GPU, MPS, XPU)")
+def test_accelerator_model_saves_cpu_weights_and_loads_back_on_it(tmp_path):
+    device = torch.accelerator.current_accelerator()
+    path = save(small_mlp().to(device), tmp_path / "m.pt")
     assert read(path)["state_dict"]["layers.1.weight"].device.type == "cpu"
-    assert next(load(path, device="cuda").parameters()).is_cuda
+    assert next(load(path, device=device).parameters()).device.type == device.type
 
 
 # --- Bad input: each raises with a message naming the file and the problem -----------------

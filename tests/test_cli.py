@@ -77,7 +77,7 @@ def test_evaluate_reports_the_saved_models_accuracy(fake_data, capsys):
     (["train", "fashion-mnist", "--batch-size", "0"], "--batch-size: expected a positive integer"),
     (["train", "fashion-mnist", "--lr", "nan"], "--lr: expected a positive number, got 'nan'"),
     (["train", "fashion-mnist", "--seed", "-1"], "--seed: expected an integer >= 0"),
-    (["train", "fashion-mnist", "--device", "tpu"], "invalid choice: 'tpu'"),
+    (["train", "fashion-mnist", "--device", "tpu"], "--device tpu: not a device name"),
     (["train", "fashion-mnist", "--out", "/no/such/folder/m.pt"], "folder /no/such/folder does not exist"),
     (["evaluate", "missing.pt"], "no checkpoint at missing.pt"),
     ([], "the following arguments are required: COMMAND"),
@@ -90,12 +90,13 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys):
     assert message in err and "usage: learntorch" in err
 
 
-def test_cuda_request_without_a_gpu(capsys):
-    if torch.cuda.is_available():
-        pytest.skip("this machine has a GPU")
+@pytest.mark.parametrize("device", ["cuda", "mps", "xpu"])
+def test_a_device_the_machine_lacks(device, capsys):
+    if torch.accelerator.is_available() and torch.accelerator.current_accelerator().type == device:
+        pytest.skip(f"this machine has a {device} device")
     with pytest.raises(SystemExit) as stop:
-        cli.main(["train", "fashion-mnist", "--device", "cuda", "--dry-run"])
-    assert stop.value.code == 2 and "no CUDA GPU is available" in capsys.readouterr().err
+        cli.main(["train", "fashion-mnist", "--device", device, "--dry-run"])
+    assert stop.value.code == 2 and f"this machine has no {device} device" in capsys.readouterr().err
 
 
 def test_missing_dataset_is_an_error_not_a_traceback(tmp_path, monkeypatch, capsys):

@@ -87,15 +87,20 @@ def test_device_argument_on_cpu():
     model = nn.Linear(2, 2)
     fit(model, TensorLoader(x, y, 20), torch.optim.SGD(model.parameters(), 0.1), 1, device="cpu", progress=False)
     assert next(model.parameters()).device.type == "cpu"
-    assert default_device().type in {"cpu", "cuda"}
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_fit_on_cuda_moves_the_model_and_batches():
+def test_default_device_is_the_accelerator_or_the_cpu():
+    expected = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
+    assert default_device().type == expected
+
+
+@pytest.mark.skipif(not torch.accelerator.is_available(), reason="needs an accelerator (GPU, MPS, XPU)")
+def test_fit_on_the_accelerator_moves_the_model_and_batches():
     x, y = blobs(40)
     model = nn.Linear(2, 2)
-    fit(model, TensorLoader(x, y, 20), torch.optim.SGD(model.parameters(), 0.1), 1, device="cuda", progress=False)
-    assert next(model.parameters()).is_cuda
+    device = default_device()
+    fit(model, TensorLoader(x, y, 20), torch.optim.SGD(model.parameters(), 0.1), 1, device=device, progress=False)
+    assert next(model.parameters()).device.type == device.type
     assert evaluate(model, TensorLoader(x, y, 20))["accuracy"] >= 0
 
 

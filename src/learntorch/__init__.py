@@ -4,11 +4,12 @@ Modules, one job each:
 
 - ``learntorch.data``: find datasets offline, in-memory batching, train/validation split
 - ``learntorch.models``: the classifiers the lessons train
-- ``learntorch.training``: ``fit``, ``evaluate``, ``predict``
+- ``learntorch.training``: ``fit``, ``evaluate``, ``predict`` (also on several processes)
 - ``learntorch.plots``: the classifier plot, image grids, history curves, confusion matrices
 - ``learntorch.checkpoints``: save and load models safely
+- ``learntorch.export``: a model leaves Python: ``torch.export`` programs and ONNX files
 - ``learntorch.recipes``: the tuned Fashion-MNIST training recipe (``FashionRecipe``, ``train``)
-- ``learntorch.cli``: the ``learntorch`` command (``learntorch train``, ``learntorch evaluate``)
+- ``learntorch.cli``: the ``learntorch`` command (``train``, ``evaluate``, ``export``, ``predict``)
 """
 
 __version__ = "0.1.0"

@@ -19,6 +19,9 @@ Two promises:
 
 Every other wrong file gets its own message too: an empty or truncated file, a zip or text file
 that is not a checkpoint, a bare ``state_dict``, a checkpoint whose parts are malformed.
+
+Under ``torchrun`` every process holds the same model, so only rank 0 writes the file; the
+others return at once (if they read it next, call ``torch.distributed.barrier()`` first).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from torch import nn
 from learntorch import _diagnose as diagnose
 from learntorch import _files
 from learntorch._checks import check_device, check_optimizer
+from learntorch.data.loaders import rank_and_world_size
 from learntorch.models import MODELS
 
 FORMAT = "learntorch-checkpoint"
@@ -85,6 +89,8 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
             running averages, the step count).
         **metadata: plain values to keep alongside, e.g. ``epoch=3, test_accuracy=0.89``.
 
+    Under ``torchrun`` only rank 0 writes; every rank checks the arguments and returns the path.
+
     Examples:
         >>> import tempfile
         >>> from learntorch.models import MLP
@@ -115,9 +121,10 @@ def save(model: nn.Module, path, *, optimizer: torch.optim.Optimizer | None = No
                                 f"e.g. {path / 'model.pt'}")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot save {path}: folder {path.parent} does not exist")
-    buffer = io.BytesIO()  # serialise in memory first: a failure here touches no file
-    torch.save(checkpoint, buffer)
-    _files.write_atomic(path, buffer.getvalue())  # atomic, keeps permissions, reports a full disk
+    if rank_and_world_size()[0] == 0:  # under torchrun, one writer: the copies are identical
+        buffer = io.BytesIO()  # serialise in memory first: a failure here touches no file
+        torch.save(checkpoint, buffer)
+        _files.write_atomic(path, buffer.getvalue())  # atomic, keeps permissions, reports a full disk
     return path
 
 

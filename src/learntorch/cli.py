@@ -1,7 +1,10 @@
-"""The ``learntorch`` command: train the course's Fashion-MNIST classifier, evaluate a checkpoint.
+"""The ``learntorch`` command: train the course's Fashion-MNIST classifier, evaluate, export and serve it.
 
     learntorch train fashion-mnist --epochs 8 --out model.pt
     learntorch evaluate model.pt --json
+    learntorch export model.pt --format onnx --out model.onnx
+    learntorch predict model.onnx shirt.png boot.png --json
+    torchrun --standalone --nproc-per-node=2 -m learntorch.cli train fashion-mnist
 
 The CLI sits on top of the library (``recipes``, ``data``, ``training``, ``checkpoints``) and
 adds only argument parsing and printing. Each subcommand is an ``add_*`` function that declares
@@ -100,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_train(commands)
     add_evaluate(commands)
+    add_export(commands)
+    add_predict(commands)
     return parser
 
 
@@ -128,8 +133,9 @@ def add_train(commands) -> None:
                          "training starts (default: don't save)")
     tr.add_argument("--json", action="store_true",
                     help="print one JSON object instead of a summary (default: off)")
-    tr.add_argument("--device", choices=["cpu", "cuda"], default=None,
-                    help="where to train (default: cuda when available, else cpu)")
+    tr.add_argument("--device", default=None,
+                    help="where to train: cpu, or the machine's accelerator such as cuda, mps or xpu "
+                         "(default: the accelerator when there is one, else cpu)")
     tr.add_argument("--dry-run", action="store_true",
                     help=f"one epoch of {DRY_RUN_BATCHES} batches, to check the setup quickly (default: off)")
     tr.set_defaults(run=run_train, command_parser=tr)
@@ -148,20 +154,71 @@ def add_evaluate(commands) -> None:
     ev.add_argument("checkpoint", help="a file written by `learntorch train --out` or checkpoints.save")
     ev.add_argument("--json", action="store_true",
                     help="print one JSON object instead of a summary (default: off)")
-    ev.add_argument("--device", choices=["cpu", "cuda"], default=None,
-                    help="where to evaluate (default: cuda when available, else cpu)")
+    ev.add_argument("--device", default=None,
+                    help="where to evaluate: cpu, or the machine's accelerator such as cuda, mps or xpu "
+                         "(default: the accelerator when there is one, else cpu)")
     ev.set_defaults(run=run_evaluate, command_parser=ev)
+
+
+def add_export(commands) -> None:
+    """Declare ``learntorch export`` and its options on ``commands``.
+
+    Examples:
+        >>> args = build_parser().parse_args(["export", "model.pt", "--format", "onnx", "--out", "m.onnx"])
+        >>> args.command, args.format, args.out
+        ('export', 'onnx', 'm.onnx')
+    """
+    ex = commands.add_parser("export", help="export a checkpoint with torch.export or to ONNX",
+                             description="Export a learntorch checkpoint, with its preprocessing and "
+                                         "class names, as a torch.export program (.pt2) or an ONNX "
+                                         "model (.onnx) that takes raw 28x28 grey images.")
+    ex.add_argument("checkpoint", help="a file written by `learntorch train --out` or checkpoints.save")
+    ex.add_argument("--format", required=True, choices=["torch-export", "onnx"],
+                    help="torch-export: a .pt2 file PyTorch runs; onnx: a .onnx file ONNX Runtime runs")
+    ex.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    ex.add_argument("--json", action="store_true",
+                    help="print one JSON object instead of a summary (default: off)")
+    ex.set_defaults(run=run_export, command_parser=ex, summary=print_export)
+
+
+def add_predict(commands) -> None:
+    """Declare ``learntorch predict`` and its options on ``commands``.
+
+    Examples:
+        >>> build_parser().parse_args(["predict", "model.onnx", "a.png", "b.png"]).images
+        ['a.png', 'b.png']
+    """
+    pr = commands.add_parser("predict", help="classify image files with a saved or exported model",
+                             description="Classify 28x28 grey image files with a learntorch checkpoint, "
+                                         "a torch.export program (.pt2) or an ONNX model: the class and "
+                                         "its probability for each image.")
+    pr.add_argument("model", help="a checkpoint, or a file written by `learntorch export`")
+    pr.add_argument("images", nargs="+", metavar="IMAGE", help="image files (grey, 28x28 pixels)")
+    pr.add_argument("--json", action="store_true",
+                    help="print one JSON object instead of one line per image (default: off)")
+    pr.set_defaults(run=run_predict, command_parser=pr, summary=print_predictions)
 
 
 # --- Helpers the subcommands share (each imports torch only when called) -----------------------
 
 
 def _device(name: str | None, parser: argparse.ArgumentParser):
+    """The device ``--device`` names, checked against this machine; its accelerator by default."""
     import torch
 
-    if name == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: no CUDA GPU is available here; use --device cpu")
-    return torch.device(name or ("cuda" if torch.cuda.is_available() else "cpu"))
+    from learntorch.training import default_device
+
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        parser.error(f"--device {name}: not a device name; use cpu or an accelerator such as cuda, mps or xpu")
+    accelerator = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
+    if device.type != "cpu" and (accelerator is None or device.type != accelerator.type):
+        have = f"cpu and {accelerator.type}" if accelerator is not None else "only cpu"
+        parser.error(f"--device {name}: this machine has no {device.type} device (it has {have})")
+    return device
 
 
 def _dataset(name: str):
@@ -182,17 +239,18 @@ def _test_set(dataset: str, stats):
 
 
 def peak_memory_mb(device) -> float:
-    """The process's peak resident memory in MB (plus the GPU's peak allocation on CUDA).
+    """The process's peak resident memory in MB (plus the accelerator's peak allocation on one).
 
     Examples:
         >>> peak_memory_mb("cpu") > 0
         True
     """
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
-    if str(device).startswith("cuda"):
+    if not str(device).startswith("cpu"):
         import torch
 
-        peak += torch.cuda.max_memory_allocated(device) / 2**20
+        if hasattr(torch.accelerator, "max_memory_allocated"):  # torch >= 2.8 (older: not counted)
+            peak += torch.accelerator.max_memory_allocated(device) / 2**20
     return round(peak, 1)
 
 
@@ -242,6 +300,9 @@ def run_train(args, parser) -> dict:
     ``--out`` is checked before any data is loaded: a folder, a missing or read-only folder or
     a full disk stops the command at once instead of after training.
 
+    Under ``torchrun`` every process trains on its part of the data (``--batch-size`` is per
+    process) and only rank 0 saves; ``main`` prints rank 0's report only.
+
     Examples:
         >>> parser = build_parser()
         >>> report = run_train(parser.parse_args(["train", "fashion-mnist", "--dry-run"]), parser)
@@ -252,8 +313,9 @@ def run_train(args, parser) -> dict:
 
     from learntorch import _files, data
     from learntorch.recipes import FashionRecipe, train
-    from learntorch.training import TrainingDiverged, evaluate
+    from learntorch.training import TrainingDiverged, evaluate, init_distributed
 
+    rank, world_size = init_distributed()  # under torchrun: join the other processes
     device = _device(args.device, parser)
     recipe = FashionRecipe(epochs=1 if args.dry_run else args.epochs, batch_size=args.batch_size,
                            lr=args.lr, seed=args.seed)
@@ -284,8 +346,9 @@ def run_train(args, parser) -> dict:
         "peak_memory_mb": peak_memory_mb(device), "device": str(device),
         "torch_version": torch.__version__, "threads": torch.get_num_threads(),
         "load_average": [round(v, 2) for v in os.getloadavg()], "out": args.out,
+        "processes": world_size, "rank": rank,
     }
-    if args.out:
+    if args.out:  # under torchrun, only rank 0 writes
         _save_or_rescue(model, Path(args.out), dataset=args.dataset, normalize=list(stats),
                         test_accuracy=finite_or_null(report["test_accuracy"]), recipe=report["recipe"],
                         data_source=train_set.source)
@@ -346,6 +409,105 @@ def run_evaluate(args, parser) -> dict:
             "config": model.config, "test_accuracy": round(test["accuracy"], 4),
             "test_loss": round(test["loss"], 4), "data_source": source, "device": str(device),
             "torch_version": torch.__version__}
+
+
+def run_export(args, parser) -> dict:
+    """Export the checkpoint ``args.checkpoint`` in ``args.format`` to ``args.out``; return the report.
+
+    The written file is loaded back and checked against the checkpoint on a few random images.
+
+    Examples:
+        >>> import tempfile
+        >>> from learntorch import checkpoints
+        >>> from learntorch.models import MLP
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = checkpoints.save(MLP(784, (8,), 10), folder / "m.pt")
+        >>> parser = build_parser()
+        >>> args = parser.parse_args(["export", str(folder / "m.pt"), "--format", "torch-export",
+        ...                           "--out", str(folder / "m.pt2")])
+        >>> report = run_export(args, parser)
+        >>> report["format"], report["max_difference"] < 1e-5
+        ('torch-export', True)
+    """
+    import torch
+
+    from learntorch import export
+
+    out = os.path.abspath(args.out)
+    if not os.path.isdir(os.path.dirname(out)):
+        parser.error(f"--out {args.out}: folder {os.path.dirname(out)} does not exist")
+    if export.file_kind(args.checkpoint) != "checkpoint":  # FileNotFoundError when missing
+        parser.error(f"{args.checkpoint} is not a learntorch checkpoint (a zip archive written by "
+                     "torch.save); export takes a file written by `learntorch train --out` or checkpoints.save")
+    deployable = export.Deployable.from_checkpoint(args.checkpoint)  # ValueError: a clear message
+    try:
+        save = export.save_program if args.format == "torch-export" else export.save_onnx
+        save(deployable, args.out)
+    except ImportError as err:  # ONNX without the deploy extra
+        parser.error(str(err))
+    predictor = export.load_predictor(args.out)
+    images = torch.randint(0, 256, (8, deployable.image_size, deployable.image_size), dtype=torch.uint8,
+                           generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        difference = (predictor(images) - deployable(images)).abs().max().item()
+    return {"checkpoint": str(args.checkpoint), "format": args.format, "out": str(args.out),
+            "bytes": os.path.getsize(args.out), "model_class": type(deployable.model).__name__,
+            "classes": deployable.classes, "max_difference": difference}
+
+
+def run_predict(args, parser) -> dict:
+    """Classify the image files ``args.images`` with the model in ``args.model``; return the report.
+
+    Examples:
+        >>> import tempfile
+        >>> from PIL import Image
+        >>> from learntorch import checkpoints
+        >>> from learntorch.models import MLP
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> _ = checkpoints.save(MLP(784, (8,), 10), folder / "m.pt")
+        >>> Image.new("L", (28, 28)).save(folder / "black.png")
+        >>> parser = build_parser()
+        >>> report = run_predict(parser.parse_args(["predict", str(folder / "m.pt"), str(folder / "black.png")]), parser)
+        >>> report["kind"], len(report["predictions"])
+        ('checkpoint', 1)
+    """
+    from learntorch import export
+
+    try:
+        predictor = export.load_predictor(args.model)
+    except ImportError as err:  # an ONNX file without the deploy extra
+        parser.error(str(err))
+    images = export.read_images(args.images, predictor.image_size)
+    probabilities = predictor(images)
+    best, index = probabilities.max(dim=1)
+    predictions = [{"image": str(path), "class": predictor.classes[i], "index": i, "probability": round(p, 4)}
+                   for path, i, p in zip(args.images, index.tolist(), best.tolist())]
+    return {"model": str(args.model), "kind": predictor.kind, "predictions": predictions}
+
+
+def print_export(report: dict) -> None:
+    """The human-readable form of an export report.
+
+    Examples:
+        >>> print_export({"checkpoint": "m.pt", "model_class": "CNN", "format": "onnx", "out": "m.onnx",
+        ...               "bytes": 420000, "max_difference": 2e-8})
+        exported m.pt (CNN) as onnx to m.onnx (420 kB)
+        largest difference from the checkpoint on 8 random images: 2.0e-08
+    """
+    print(f"exported {report['checkpoint']} ({report['model_class']}) as {report['format']} to "
+          f"{report['out']} ({report['bytes'] / 1000:.0f} kB)")
+    print(f"largest difference from the checkpoint on 8 random images: {report['max_difference']:.1e}")
+
+
+def print_predictions(report: dict) -> None:
+    """One line per image: its file, the predicted class and that class's probability.
+
+    Examples:
+        >>> print_predictions({"predictions": [{"image": "boot.png", "class": "Ankle boot", "probability": 0.97}]})
+        boot.png: Ankle boot (0.97)
+    """
+    for p in report["predictions"]:
+        print(f"{p['image']}: {p['class']} ({p['probability']:.2f})")
 
 
 def print_summary(report: dict) -> None:
@@ -410,10 +572,12 @@ def main(argv: list[str] | None = None) -> int:
         _fail(prog, str(err), as_json, **err.details)
     except (OSError, ValueError) as err:  # e.g. no dataset on this machine, a damaged data file
         _fail(prog, str(err), as_json)
+    if report.get("rank", 0) != 0:  # under torchrun, rank 0 reports for all processes
+        return 0
     if args.json:
         print(json.dumps(finite_or_null(report), allow_nan=False))
     else:
-        print_summary(report)
+        getattr(args, "summary", print_summary)(report)
     return 0
 
 

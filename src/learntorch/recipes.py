@@ -28,6 +28,7 @@ from learntorch._checks import (check_class_indices, check_device, check_finite_
                                 check_non_negative_int, check_positive_int, check_positive_number, diverged)
 from learntorch.data import TensorLoader
 from learntorch.models import MLP
+from learntorch.training import sum_over_ranks, distribute
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
         device: where to train; ``x`` and ``y`` are moved there once, not per batch.
         max_batches: stop each epoch after this many batches (a quick smoke run).
 
+    Under ``torchrun`` (after ``training.init_distributed()``) each process trains on its part
+    of every epoch and DDP averages the gradients; the history sums over all processes.
+
     Returns:
         tuple: ``(model, history)``, the trained model in evaluation mode and the history
             ``{"train_loss": [...], "train_accuracy": [...], "seconds": [...]}``, one entry per epoch.
@@ -120,6 +124,7 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
     device = check_device(device)
     torch.manual_seed(recipe.seed)  # the weights and the dropout masks
     model = recipe.model().to(device)
+    net = distribute(model, device)  # DDP under torchrun (then each process takes part of each epoch)
     loader = TensorLoader(x.to(device), y.to(device), recipe.batch_size, shuffle=True, seed=recipe.seed)
     steps = min(len(loader), max_batches or len(loader))
     optimizer = recipe.optimizer(model)
@@ -128,11 +133,11 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
     history = {"train_loss": [], "train_accuracy": [], "seconds": []}
     for epoch in range(1, recipe.epochs + 1):
         start = time.perf_counter()
-        model.train()
+        net.train()
         total_loss, correct, seen = 0.0, 0, 0
         for batch, (xb, yb) in enumerate(itertools.islice(loader, steps), 1):
             optimizer.zero_grad()
-            logits = model(xb)                      # (B, 10)
+            logits = net(xb)                        # (B, 10)
             loss = loss_fn(logits, yb)
             loss.backward()
             optimizer.step()
@@ -144,6 +149,7 @@ def train(recipe: FashionRecipe, x: torch.Tensor, y: torch.Tensor, device="cpu",
             correct += (logits.argmax(dim=1) == yb).sum().item()
             seen += len(yb)
         check_finite_weights(model, recipe.lr, f" in epoch {epoch}")
+        total_loss, correct, seen = sum_over_ranks(total_loss, correct, seen, device=device)
         history["seconds"].append(time.perf_counter() - start)
         history["train_loss"].append(total_loss / seen)
         history["train_accuracy"].append(correct / seen)

@@ -3,32 +3,107 @@
 ``fit`` is the plain PyTorch loop (zero_grad -> forward -> loss -> backward -> step) with
 the bookkeeping a lesson needs around it: a validation pass each epoch, a history of
 losses and accuracies, early stopping on validation loss, and a progress bar.
+
+The same ``fit`` trains on several processes when a script runs under ``torchrun``: after
+:func:`init_distributed`, it wraps the model in ``DistributedDataParallel`` (gradients are
+averaged over the processes at every step), ``TensorLoader`` gives each process its part
+of the data, and only rank 0 shows a progress bar.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
 import sys
 import time
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm  # not tqdm.auto: lessons run without ipywidgets, which it would warn about
 
 from learntorch._checks import (TrainingDiverged, check_device, check_finite_tensor, check_finite_weights,  # noqa: F401
                                 check_optimizer, check_positive_int, check_tensor, diverged)
 # TrainingDiverged is imported for callers: `except learntorch.training.TrainingDiverged`.
+from learntorch.data.loaders import rank_and_world_size
 
 
 def default_device() -> torch.device:
-    """CUDA when a GPU is available, otherwise the CPU.
+    """The machine's accelerator (CUDA, MPS, XPU, ...) when it has one, otherwise the CPU.
+
+    ``torch.accelerator`` knows which kind this build of PyTorch drives, so nothing here
+    names a vendor.
 
     Examples:
-        >>> default_device().type in {"cpu", "cuda"}
+        >>> device = default_device()
+        >>> device.type == "cpu" or device.type == torch.accelerator.current_accelerator().type
         True
     """
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if torch.accelerator.is_available():
+        accelerator = torch.accelerator.current_accelerator()
+        return torch.device(accelerator.type, torch.accelerator.current_device_index())
+    return torch.device("cpu")
+
+
+def init_distributed() -> tuple[int, int]:
+    """Join the process group ``torchrun`` set up, if any; return ``(rank, world_size)``.
+
+    ``torchrun`` starts one process per worker and tells each its ``RANK``, ``LOCAL_RANK``
+    and ``WORLD_SIZE`` through environment variables. With more than one worker this
+    initialises ``torch.distributed`` with the backend PyTorch recommends for the device
+    (gloo on the CPU, NCCL on NVIDIA GPUs) and, on an accelerator, gives each process on
+    this machine its own device (``LOCAL_RANK``). In a plain ``python`` process it does
+    nothing and returns ``(0, 1)``.
+
+    Examples:
+        >>> init_distributed()  # not started by torchrun
+        (0, 1)
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size > 1 and not dist.is_initialized():
+        if torch.accelerator.is_available():
+            torch.accelerator.set_device_index(int(os.environ.get("LOCAL_RANK", "0")))
+        pick = getattr(dist, "get_default_backend_for_device", None)  # older torch: let it choose
+        dist.init_process_group(pick(default_device()) if pick else None)
+    return rank_and_world_size()
+
+
+def distribute(model: nn.Module, device) -> nn.Module:
+    """``model`` wrapped in ``DistributedDataParallel`` under a process group, else ``model``.
+
+    DDP copies rank 0's parameters to every process when it is built, then averages the
+    gradients over the processes during every ``backward()``, so the optimizers, which
+    all start from the same weights and apply the same averaged gradients, keep the
+    copies identical. The wrapper shares ``model``'s parameters: training it trains ``model``.
+
+    Examples:
+        >>> model = nn.Linear(2, 2)
+        >>> distribute(model, "cpu") is model  # one process: nothing to wrap
+        True
+    """
+    if rank_and_world_size()[1] == 1 or isinstance(model, DistributedDataParallel):
+        return model
+    device = torch.device(device)
+    return DistributedDataParallel(model, device_ids=None if device.type == "cpu" else [device])
+
+
+def sum_over_ranks(*numbers: float, device="cpu") -> tuple:
+    """``numbers`` summed over every process with one all-reduce; unchanged in a single process.
+
+    Each process of a distributed run counts the loss and the correct answers of its own
+    part of the data; their sums over all processes describe the whole epoch.
+
+    Examples:
+        >>> sum_over_ranks(2.5, 7, 10)  # one process: the numbers come back as they are
+        (2.5, 7, 10)
+    """
+    if rank_and_world_size()[1] == 1:
+        return numbers
+    total = torch.tensor(numbers, dtype=torch.float64, device=device)
+    dist.all_reduce(total)  # default op: sum; every process receives the result
+    return tuple(total.tolist())
 
 
 def _check_batch(xb: torch.Tensor, yb: torch.Tensor, weights_dtype: torch.dtype | None) -> None:
@@ -110,13 +185,14 @@ def train_epoch(model: nn.Module, loader, optimizer: torch.optim.Optimizer, devi
         seen += len(yb)
         if progress is not None:
             progress.update(1)
+    # Under DDP each process saw its own part of the data: add up all of them.
+    total_loss, correct, seen = sum_over_ranks(total_loss.item(), correct.item(), seen, device=device)
     if seen == 0:
         raise ValueError("the training loader yielded no batches; is the dataset empty?")
-    total_loss = total_loss.item()
     if not math.isfinite(total_loss):  # one NaN/inf batch loss makes the sum non-finite
         raise diverged(f"the training loss became {total_loss}", _lr(optimizer))
     check_finite_weights(model, _lr(optimizer))  # e.g. one huge step after the last batch's (finite) loss
-    return {"loss": total_loss / seen, "accuracy": correct.item() / seen}
+    return {"loss": total_loss / seen, "accuracy": correct / seen}
 
 
 @torch.no_grad()  # no graph: evaluation needs no gradients, and this saves memory and time
@@ -191,6 +267,11 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
             validation loss and restore the best weights (early stopping).
         progress: show a tqdm bar; by default only when stderr is a terminal.
 
+    Under ``torchrun`` (after :func:`init_distributed`) every process calls ``fit`` with
+    the same arguments: the model trains wrapped in ``DistributedDataParallel``, the
+    training loss and accuracy are summed over all processes (so the history is the same
+    on every rank), and only rank 0 draws the progress bar.
+
     Returns:
         dict: the history, one entry per epoch run: ``train_loss``, ``train_accuracy``,
             ``val_loss`` and ``val_accuracy`` (lists; the ``val_`` ones stay empty without
@@ -223,14 +304,16 @@ def fit(model: nn.Module, train_loader, optimizer: torch.optim.Optimizer, epochs
             raise ValueError("early stopping (patience=...) needs a val_loader to watch")
     device = check_device(device) if device is not None else _model_device(model)
     model.to(device)
+    net = distribute(model, device)  # DDP under torchrun; model itself otherwise
     history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": [],
                "seconds": [], "best_epoch": None, "stopped_early": False}
     best_loss, best_state, waited = math.inf, None, 0
     show = sys.stderr.isatty() if progress is None else progress
+    show = show and rank_and_world_size()[0] == 0  # one bar, not one per process
     with tqdm(total=epochs * len(train_loader), disable=not show, unit="batch") as bar:
         for epoch in range(epochs):
             start = time.perf_counter()
-            train = train_epoch(model, train_loader, optimizer, device, loss_fn, bar)
+            train = train_epoch(net, train_loader, optimizer, device, loss_fn, bar)
             history["seconds"].append(time.perf_counter() - start)
             history["train_loss"].append(train["loss"])
             history["train_accuracy"].append(train["accuracy"])

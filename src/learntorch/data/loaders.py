@@ -3,11 +3,48 @@
 Fashion-MNIST is 60,000 x 28 x 28 bytes = 47 MB: it fits in memory many times over.
 Converting every image once, instead of running PIL transforms per sample per epoch, is
 what makes training here several times faster than a ``DataLoader`` over ``ToTensor()``.
+
+Under ``torchrun`` (a ``torch.distributed`` process group with several processes), a
+shuffling ``TensorLoader`` gives each process its own part of every epoch, as
+``torch.utils.data.DistributedSampler`` does for a ``DataLoader``.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
+
+
+def rank_and_world_size() -> tuple[int, int]:
+    """This process's rank and the number of processes: ``(0, 1)`` outside ``torch.distributed``.
+
+    Examples:
+        >>> rank_and_world_size()  # a plain Python process: no process group
+        (0, 1)
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def shard_indices(order: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
+    """The part of ``order`` (a permutation of sample indices) that process ``rank`` trains on.
+
+    ``DistributedSampler``'s rule: repeat the start of ``order`` until its length is a
+    multiple of ``world_size`` (so every process takes the same number of steps; DDP waits
+    for all of them at every step), then give process ``r`` positions ``r, r + W, r + 2W, ...``.
+    The parts are disjoint apart from that padding and together cover every index.
+
+    Examples:
+        >>> order = torch.tensor([4, 0, 3, 1, 2])
+        >>> shard_indices(order, 0, 2), shard_indices(order, 1, 2)   # 5 samples: index 4 is used twice
+        (tensor([4, 3, 2]), tensor([0, 1, 4]))
+    """
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
+    per_rank = -(-len(order) // world_size)  # ceil(n / world_size)
+    padded = order.repeat(-(-per_rank * world_size // len(order)))[:per_rank * world_size]
+    return padded[rank::world_size]
 
 from learntorch._checks import (check_finite_number, check_finite_tensor, check_non_negative_int,
                                 check_positive_int, check_positive_number, check_tensor)
@@ -57,6 +94,15 @@ class TensorLoader:
         shuffle: draw a new order every epoch.
         seed: seed of the shuffling generator, so two runs see the same batches.
 
+    Under a ``torch.distributed`` process group of several processes, a shuffling loader
+    (a training loader) draws the same order on every process, because every process seeds
+    its generator with the same ``seed``, and yields only this process's part of it
+    (:func:`shard_indices`).
+    The generator moves on each epoch, so every epoch has a new order without the
+    ``set_epoch`` call ``DistributedSampler`` needs (it reseeds with ``seed + epoch``). A
+    loader that does not shuffle (an evaluation loader) yields everything on every process:
+    ``evaluate`` then needs no communication and gives the same numbers on every rank.
+
     Examples:
         >>> loader = TensorLoader(torch.arange(10.0), torch.arange(10), batch_size=4)
         >>> [len(xb) for xb, yb in loader], len(loader)
@@ -85,14 +131,26 @@ class TensorLoader:
         self.generator = torch.Generator().manual_seed(seed) if seed is not None else None
         self.dataset = list(range(len(x)))  # so len(loader.dataset) works as with DataLoader
 
+    def _world_size(self) -> int:
+        """How many processes share each epoch: 1 unless shuffling under a process group."""
+        world_size = rank_and_world_size()[1]
+        if world_size > 1 and self.shuffle and self.generator is None:
+            raise ValueError("a shuffling TensorLoader under torch.distributed needs seed=..., so "
+                             "every process draws the same order and takes its own part of it")
+        return world_size if self.shuffle else 1
+
     def __len__(self) -> int:
-        return (len(self.x) + self.batch_size - 1) // self.batch_size
+        samples = -(-len(self.x) // self._world_size())  # this process's share, rounded up
+        return (samples + self.batch_size - 1) // self.batch_size
 
     def __iter__(self):
+        world_size = self._world_size()
         if not self.shuffle:  # consecutive slices are views: no copying at all
             yield from zip(self.x.split(self.batch_size), self.y.split(self.batch_size))
             return
         order = torch.randperm(len(self.x), generator=self.generator)
+        if world_size > 1:
+            order = shard_indices(order, rank_and_world_size()[0], world_size)
         for idx in order.split(self.batch_size):
             # index_select gathers one batch; it is ~2x quicker than x[idx], which goes
             # through the general advanced-indexing machinery. (.to is a no-op on the CPU;
