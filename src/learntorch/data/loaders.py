@@ -14,6 +14,9 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 
+from learntorch._checks import (check_finite_number, check_finite_tensor, check_non_negative_int,
+                                check_positive_int, check_positive_number, check_tensor)
+
 
 def rank_and_world_size() -> tuple[int, int]:
     """This process's rank and the number of processes: ``(0, 1)`` outside ``torch.distributed``.
@@ -45,9 +48,6 @@ def shard_indices(order: torch.Tensor, rank: int, world_size: int) -> torch.Tens
     per_rank = -(-len(order) // world_size)  # ceil(n / world_size)
     padded = order.repeat(-(-per_rank * world_size // len(order)))[:per_rank * world_size]
     return padded[rank::world_size]
-
-from learntorch._checks import (check_finite_number, check_finite_tensor, check_non_negative_int,
-                                check_positive_int, check_positive_number, check_tensor)
 
 
 def as_tensors(dataset, mean: float | None = None, std: float | None = None):
