@@ -102,8 +102,10 @@ def fingerprint(root: Path = ROOT) -> str:
     return h.hexdigest()
 
 
-def cache_key(lesson: Path, fp: str) -> str:
-    return hashlib.sha256(Path(lesson).read_bytes() + fp.encode()).hexdigest()[:20]
+def cache_key(lesson: Path, fp: str, text: bytes | None = None) -> str:
+    """The cache key of ``lesson`` (its bytes, or ``text`` when given) under fingerprint ``fp``."""
+    text = Path(lesson).read_bytes() if text is None else text
+    return hashlib.sha256(text + fp.encode()).hexdigest()[:20]
 
 
 def cache_root(root: Path) -> Path:
@@ -124,17 +126,21 @@ def cached_notebook(lesson: Lesson, root: Path, fp: str) -> Path | None:
 # --- One lesson, in a worker process ---------------------------------------------------------
 
 
-def execute(path: Path, out: Path, root: Path, threads: int, timeout: int = CELL_TIMEOUT) -> float:
+def execute(path: Path, out: Path, root: Path, threads: int, timeout: int = CELL_TIMEOUT,
+            source: Path | None = None) -> float:
     """Run the take-away notebook of the lesson at ``path`` in the lesson environment; write it to ``out``.
 
-    Returns the seconds it took. Raises ``LessonError`` naming the lesson, the cell and the
-    error (for a refused import or repository file, what was missing) when a cell fails.
+    ``source`` is a snapshot of the lesson's text taken when its cache key was computed (the
+    build passes one, so a lesson edited while the build runs is not cached under the key of
+    its older text); by default ``path`` is read. Returns the seconds it took. Raises
+    ``LessonError`` naming the lesson, the cell and the error (for a refused import or
+    repository file, what was missing) when a cell fails.
     """
     from nbclient import NotebookClient
 
     root = Path(root)
     env = root / ".cache" / "lesson-env"
-    nb = jupytext.read(path)
+    nb = jupytext.reads(Path(source or path).read_text(encoding="utf-8"), fmt="md")
     needs = takeaway.lesson_needs(nb)
     takeaway.check_solutions_last(nb, str(path))
     version = lesson_env.project_version(root)
@@ -268,9 +274,9 @@ def run_jobs(jobs: list[Job], workers: int, log=print) -> float:
     return time.perf_counter() - start
 
 
-def lesson_job(lesson: Lesson, out: Path, root: Path, threads: int, estimate: float) -> Job:
+def lesson_job(lesson: Lesson, out: Path, root: Path, threads: int, estimate: float, source: Path) -> Job:
     command = [sys.executable, str(Path(__file__).resolve()), "--execute", str(lesson.path),
-               "--out", str(out), "--root", str(root), "--threads", str(threads)]
+               "--out", str(out), "--root", str(root), "--threads", str(threads), "--source", str(source)]
     return Job(lesson.rel, command, after={f"shared model {m}" for m in lesson.shared}, estimate=estimate)
 
 
@@ -300,19 +306,32 @@ def execute_lessons(lessons: list[Lesson], root: Path = ROOT, fp: str | None = N
     """
     root = Path(root)
     fp = fp or fingerprint(root)
-    workers, threads = settings()
+    threads = settings()[1]
     result, jobs = {}, []
     timings = read_timings(root)
+    snapshots = []
     for lesson in lessons:
-        found = cached_notebook(lesson, root, fp)
-        if found:
-            result[lesson.rel] = found
-            continue
-        out = cached_path(lesson.rel, cache_key(lesson.path, fp), root)
-        jobs.append(lesson_job(lesson, out, root, threads, timings.get(lesson.rel, DEFAULT_ESTIMATE)))
+        text = lesson.path.read_bytes()  # read once: the key and the run see the same text
+        out = cached_path(lesson.rel, cache_key(lesson.path, fp, text), root)
         result[lesson.rel] = out
+        if out.is_file():
+            continue
+        snapshot = out.with_name(f".{out.stem}.source.md")
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_bytes(text)
+        snapshots.append(snapshot)
+        jobs.append(lesson_job(lesson, out, root, threads, timings.get(lesson.rel, DEFAULT_ESTIMATE), snapshot))
     if not jobs:
         return result
+    try:
+        return _run_lesson_jobs(jobs, lessons, result, root, timings, log)
+    finally:
+        for snapshot in snapshots:
+            snapshot.unlink(missing_ok=True)
+
+
+def _run_lesson_jobs(jobs, lessons, result, root, timings, log) -> dict[str, Path]:
+    workers, threads = settings()
     try:
         lesson_env.lesson_env(root, log=log)
     except lesson_env.LessonEnvError as err:
@@ -330,15 +349,14 @@ def execute_lessons(lessons: list[Lesson], root: Path = ROOT, fp: str | None = N
                             "jobs": {j.name: round(j.seconds, 1) for j in jobs}}
     timings_file(root).parent.mkdir(parents=True, exist_ok=True)
     timings_file(root).write_text(json.dumps(timings, indent=1, sort_keys=True))
-    prune(lessons, root, fp)
+    prune(result, root)
     return result
 
 
-def prune(lessons: list[Lesson], root: Path, fp: str) -> None:
-    """Keep one cached run per lesson: the current one."""
-    for lesson in lessons:
-        keep = cached_path(lesson.rel, cache_key(lesson.path, fp), root)
-        for stale in cache_root(root).glob(f"*/{Path(lesson.rel).with_suffix('.ipynb').as_posix()}"):
+def prune(current: dict[str, Path], root: Path) -> None:
+    """Keep one cached run per lesson: ``current[rel]``, the one this build uses."""
+    for rel, keep in current.items():
+        for stale in cache_root(root).glob(f"*/{Path(rel).with_suffix('.ipynb').as_posix()}"):
             if stale != keep:
                 stale.unlink(missing_ok=True)
     for folder in cache_root(root).iterdir():
@@ -370,7 +388,8 @@ def _main(argv: list[str]) -> int:
     if argv[:1] == ["--execute"]:  # a worker: one lesson
         args = dict(zip(argv[2::2], argv[3::2]))
         try:
-            execute(Path(argv[1]), Path(args["--out"]), Path(args["--root"]), int(args["--threads"]))
+            execute(Path(argv[1]), Path(args["--out"]), Path(args["--root"]), int(args["--threads"]),
+                    source=Path(args["--source"]) if "--source" in args else None)
         except (LessonError, ValueError) as err:
             print(err, file=sys.stderr)
             return 1
