@@ -53,8 +53,8 @@ def test_lesson_page_renders_outputs_plot_and_folded_solutions(page, served_site
     assert "Tensors" in page.title()
     assert page.locator(".jp-OutputArea-output").count() > 5
     plot = page.locator(".jp-OutputArea-output img").first
-    plot.wait_for()
-    assert plot.evaluate("img => img.naturalWidth") > 100  # the PNG decoded
+    plot.scroll_into_view_if_needed()  # plots load lazily, when they come into view
+    page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=plot.element_handle())
     solutions = page.locator("details.solution")
     assert solutions.count() >= 1
     assert solutions.first.get_attribute("open") is None  # collapsed by default

@@ -15,9 +15,7 @@ MAX_LENGTH = 400
 
 
 def _panel(ax) -> str:
-    bits = []
-    if ax.get_title():
-        bits.append(ax.get_title())
+    bits = [title for loc in ("center", "left", "right") if (title := ax.get_title(loc=loc))]
     x, y = ax.get_xlabel(), ax.get_ylabel()
     if x or y:
         bits.append(f"{y or 'values'} against {x or 'position'}")
