@@ -2,8 +2,9 @@
 
 - Lessons: execute each ``docs/lessons/*/*.md`` (cached, see ``tools/lessons.py``) and hand
   mkdocs-jupyter the executed notebook to render; offer it for download on the page.
-- Glossary: build the A-Z index and the hover abbreviations from the term pages' front matter,
-  so neither is a hand-kept copy.
+- Course map and benchmark tables on the pages that ask for them.
+
+The glossary has its own hooks, ``tools/glossary_hooks.py``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import glossary  # noqa: E402  (tools/glossary.py)
 import lessons  # noqa: E402  (tools/lessons.py)
 
 _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
-_terms: list[glossary.Term] = []
 _nav = None
 COURSE_MAP_MARKER = "<!-- course-map -->"
 BENCHMARKS_MARKER = "<!-- benchmark-results -->"
@@ -33,15 +32,6 @@ BENCHMARKS_MARKER = "<!-- benchmark-results -->"
 def _root(config) -> Path:
     """The project folder: where mkdocs.yml is (src/, .cache/ and snippets/ sit beside it)."""
     return Path(config.config_file_path).resolve().parent
-
-
-def on_config(config):
-    global _terms
-    _terms = glossary.load_terms(Path(config["docs_dir"]) / "glossary")
-    generated = _root(config) / ".cache" / "generated"  # a snippets base_path in mkdocs.yml
-    generated.mkdir(parents=True, exist_ok=True)
-    (generated / "abbreviations.md").write_text(glossary.abbreviations(_terms), encoding="utf-8")
-    return config
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which must see the .ipynb paths
@@ -87,10 +77,6 @@ def on_nav(nav, config, files):
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri == "glossary/index.md":
-        return markdown.replace(glossary.INDEX_MARKER, glossary.index_markdown(_terms))
-    if page.file.src_uri.startswith("glossary/"):
-        return glossary.with_aliases_line(markdown, page.file.src_uri, _terms)
     if COURSE_MAP_MARKER in markdown:
         return markdown.replace(COURSE_MAP_MARKER, _course_map(page, config))
     if BENCHMARKS_MARKER in markdown:
