@@ -45,7 +45,7 @@ def copy_project(dest: Path) -> None:
         if (ROOT / rel).is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dest / rel)
-    for cache in ("lessons", "mkdocs-jupyter"):
+    for cache in ("lessons", "mkdocs-jupyter", "glossary-figures"):
         if (ROOT / ".cache" / cache).is_dir():
             shutil.copytree(ROOT / ".cache" / cache, dest / ".cache" / cache)
 

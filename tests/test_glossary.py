@@ -159,7 +159,13 @@ def test_the_glossary_section_of_the_nav_lists_every_term_a_to_z():
         glossary.nav_with_terms([{"Home": "index.md"}], terms)
 
 
-API_NAMES = sorted({name for t in glossary.load_terms(GLOSSARY) for name in t.api if not name.startswith("torch.nn (")})
+API = {name: url for t in glossary.load_terms(GLOSSARY) for name, url in t.api.items()}
+API_NAMES = sorted(name for name in API if " " not in name)  # others label a docs page ("broadcasting semantics")
+
+
+def test_api_links_go_to_the_pytorch_docs():
+    assert len(API_NAMES) > 40
+    assert all(url.startswith("https://docs.pytorch.org/") for url in API.values()), API
 
 
 @pytest.mark.parametrize("name", API_NAMES)
@@ -175,8 +181,7 @@ def test_every_cited_pytorch_name_exists_and_links_to_its_docs(name):
         break
     else:
         pytest.fail(f"{name} is neither a module nor an attribute of one")
-    urls = [t.api[name] for t in glossary.load_terms(GLOSSARY) if name in t.api]
-    assert all(u.startswith("https://docs.pytorch.org/") for u in urls), urls
+    assert obj is not None
 
 
 # --- figures ----------------------------------------------------------------------------------

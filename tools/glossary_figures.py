@@ -50,12 +50,17 @@ def cache_key(script: Path) -> str:
 def render(script: Path) -> bytes:
     """Run ``script``'s ``draw()`` and return the figure as SVG (same code, same bytes)."""
     import matplotlib  # noqa: PLC0415 (only when a figure is drawn)
+    import torch  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the figures' models are tiny: threads only add contention
     try:
         figure = runpy.run_path(str(script), run_name="glossary_figure")["draw"]()
     except Exception as err:  # a broken figure fails the build with the script's name
         raise FigureError(f"{script}: draw() raised {type(err).__name__}: {err}") from err
+    finally:
+        torch.set_num_threads(threads)
     if not isinstance(figure, Figure):
         raise FigureError(f"{script}: draw() must return a matplotlib.figure.Figure, not {type(figure).__name__}")
     buffer = io.BytesIO()
