@@ -47,10 +47,6 @@ def make_project(tmp: Path, lessons: dict[str, str], library: str = "VALUE = 1\n
               execute: false
               allow_errors: false
               cache: false
-        markdown_extensions:
-          - pymdownx.snippets:
-              base_path: [".", ".cache/generated"]
-              auto_append: ["abbreviations.md"]
         """))
     return tmp
 
