@@ -128,6 +128,10 @@ def letter(name: str) -> str:
     return first if first.isalpha() else "#"
 
 
+def letter_anchor(c: str) -> str:
+    return f"letter-{c.lower()}" if c.isalpha() else "letter-symbols"
+
+
 # --- the index page -------------------------------------------------------------------------
 
 
@@ -137,7 +141,7 @@ def index_markdown(terms: list[Term]) -> str:
     entries += [(a, f"{a}: see [{t.title}]({t.slug}.md)") for t in terms for a in t.aliases]
     entries.sort(key=lambda e: sort_key(e[0]))
     letters = sorted({letter(name) for name, _ in entries})
-    jump = " ".join(f"[{c}](#letter-{c.lower()})" for c in letters)
+    jump = " ".join(f"[{c}](#{letter_anchor(c)})" for c in letters)
     lines = [f"**{len(terms)} terms.** Browse them [by topic](#by-topic) or [A to Z](#a-z): {jump}",
              "", "## By topic { #by-topic }"]
     for tag, label in TAGS.items():
@@ -150,7 +154,7 @@ def index_markdown(terms: list[Term]) -> str:
     for name, line in entries:
         if letter(name) != current:
             current = letter(name)
-            lines += ["", f"### {current} {{ #letter-{current.lower()} }}", ""]
+            lines += ["", f"### {current} {{ #{letter_anchor(current)} }}", ""]
         lines.append(f"- {line}")
     return "\n".join(lines) + "\n"
 
@@ -274,7 +278,7 @@ def term_page_markdown(markdown: str, term: Term) -> str:
     return markdown
 
 
-# --- MkDocs integration (called from tools/site_hooks.py) -------------------------------------
+# --- MkDocs integration (called from tools/glossary_hooks.py) ---------------------------------
 
 
 class Glossary:
@@ -300,7 +304,7 @@ class Glossary:
         src = page.file.src_uri
         if src == "glossary/index.md":
             return markdown.replace(INDEX_MARKER, index_markdown(self.terms))
-        if src.startswith("glossary/") and posixpath.dirname(src) == "glossary":
+        if posixpath.dirname(src) == "glossary":
             term = self.by_slug.get(Path(src).stem)
             return term_page_markdown(markdown, term) if term else markdown
         return markdown

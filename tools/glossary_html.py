@@ -181,7 +181,7 @@ def copyable_examples(page_html: str) -> str:
         attribute = html.escape(code, quote=True).replace("\n", "&#10;")
         return f'{match[1]} data-copy="{attribute}"{match[2]}{match[3]}{match[4]}'
 
-    return PRE.sub(add, page_html) if ">&gt;&gt;" in page_html or ">>>" in page_html else page_html
+    return PRE.sub(add, page_html) if "&gt;&gt;&gt;" in page_html or ">>>" in page_html else page_html
 
 
 def runnable_code(example: str) -> str:
