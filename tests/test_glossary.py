@@ -237,7 +237,8 @@ def test_only_the_first_prose_use_of_a_term_is_linked():
 def test_headings_links_code_and_maths_are_left_alone():
     html = ('<h2 id="x">Dropout</h2><p><code>dropout</code> <a href="/elsewhere/">a dropout link</a> '
             '<span class="arithmatex">\\(layer\\)</span> $layer$ <pre>dropout</pre>'
-            '<div class="jp-OutputArea"><p>layer</p></div></p><p>then dropout and a layer</p>')
+            '<div class="jp-OutputArea"><p>layer</p></div><div class="jp-InputArea-editor"><p>layer</p></div></p>'
+            '<p>then dropout and a layer</p>')
     out = _link(html)
     assert out.startswith(html[:html.index("<p>then")])
     assert out.endswith('<p>then <a class="glossary-term" href="/g/dropout/" title="Zeroing units.">dropout</a> and a '
@@ -250,6 +251,16 @@ def test_longest_name_wins_plurals_count_and_case_matters_for_acronyms():
     assert 'href="/g/layer/"' not in out  # "layer" inside "hidden layers" is not a use of Layer
     assert ">relu<" not in out and ">ReLUs</a>" in out
     assert ">targets</a>" in out  # an alias, in the plural
+
+
+def test_notebook_markdown_cells_are_linked_but_their_code_and_outputs_are_not():
+    cell = ('<div class="jp-Cell jp-MarkdownCell"><div class="jp-InputArea jp-Cell-inputArea">'
+            '<div class="jp-InputPrompt"></div><div class="jp-RenderedMarkdown"><p>Dropout helps.</p></div></div></div>'
+            '<div class="jp-Cell jp-CodeCell"><div class="jp-InputArea"><div class="jp-InputArea-editor">'
+            '<div class="highlight"><pre>layer = 1</pre></div></div></div><div class="jp-OutputArea"><pre>layer</pre>'
+            '<div class="jp-RenderedText">a layer</div></div></div>')
+    out = _link(cell)
+    assert out.count('class="glossary-term"') == 1 and ">Dropout</a> helps." in out
 
 
 def test_a_term_already_linked_on_the_page_or_the_page_own_term_is_not_linked_again():
@@ -285,3 +296,14 @@ def test_every_example_copies_as_code_that_compiles(term):
 def test_synonyms_are_listed_on_their_canonical_page(synonym, canonical):
     meta = glossary.read_front_matter(GLOSSARY / f"{canonical}.md")
     assert synonym in [a.lower() for a in meta.get("aliases", [])]
+
+
+def test_no_two_terms_claim_the_same_words():
+    """A first use must link to one term: no name (or its plural) may belong to two pages."""
+    claims: dict[str, set[str]] = {}
+    for term in glossary.load_terms(GLOSSARY):
+        for name in glossary_html.hover_names(term):
+            for form in (name, name + "s", name + "es"):
+                claims.setdefault(form.lower(), set()).add(term.slug)
+    clashes = {name: slugs for name, slugs in claims.items() if len(slugs) > 1}
+    assert not clashes, f"words that would link to two terms: {clashes}"

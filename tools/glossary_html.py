@@ -23,12 +23,14 @@ from typing import Callable
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 # Elements whose text is never decorated: headings, links, code, and anything interactive.
-SKIP_TAGS = {"a", "abbr", "button", "code", "dfn", "h1", "h2", "h3", "h4", "h5", "h6", "kbd", "label",
-             "math", "option", "pre", "samp", "script", "select", "style", "svg", "textarea", "title"}
-# ... and elements with these classes: maths, notebook code and outputs, generated headers.
-SKIP_CLASSES = {"arithmatex", "katex", "jp-InputArea", "jp-OutputArea", "jp-InputPrompt", "jp-OutputPrompt",
+SKIP_TAGS = {"a", "abbr", "button", "caption", "code", "dfn", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6",
+             "kbd", "label", "math", "option", "pre", "samp", "script", "select", "style", "summary", "svg",
+             "textarea", "th", "title"}
+# ... and elements with these classes: maths, notebook code and outputs (a notebook's Markdown
+# cells sit in a jp-InputArea too, so only its editor part is skipped), generated headers.
+SKIP_CLASSES = {"arithmatex", "katex", "jp-InputArea-editor", "jp-OutputArea", "jp-InputPrompt", "jp-OutputPrompt",
                 "lesson-downloads", "glossary-summary", "glossary-aliases", "glossary-topics", "glossary-api",
-                "md-tags", "headerlink", "doc-signature", "md-button"}
+                "md-tags", "headerlink", "doc-signature", "doc-section-title", "md-button", "admonition-title"}
 # Raw-text elements are taken whole, so a "<" in CSS or a script never looks like a tag.
 TOKEN = re.compile(r"<!--.*?-->|<(script|style|pre|textarea|svg)\b[^>]*>.*?</\1\s*>|<[^>]*>", re.S | re.I)
 TAG_NAME = re.compile(r"<\s*(/?)\s*([a-zA-Z][\w:-]*)")
