@@ -107,8 +107,8 @@ def test_glossary_term_pages_are_in_the_glossary_navigation(page, served_site):
     assert f"{served_site}/glossary/" in crumbs, "a breadcrumb leads back to the index"
     previous_next = page.locator("a.md-footer__link").evaluate_all("els => els.map(e => e.href)")
     assert len(previous_next) == 2 and all("/glossary/" in href for href in previous_next), previous_next
-    page.locator("a.md-footer__link--next").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("a.md-footer__link--next").click()
     assert "/glossary/" in page.url and "/glossary/dropout/" not in page.url
 
 
@@ -151,7 +151,7 @@ def test_first_use_of_a_term_shows_its_summary_and_a_tap_opens_its_page(browser,
     page.wait_for_load_state("networkidle")
     term = page.locator("a.glossary-term").first
     term.scroll_into_view_if_needed()
-    term.tap()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        term.tap()
     assert "/glossary/" in page.url, "on a phone, where hover does nothing, the first use leads to the term"
     phone.close()
