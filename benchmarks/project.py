@@ -26,7 +26,7 @@ def copy_project(dest: Path, with_cache: bool) -> None:
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dest / rel)
     if with_cache:
-        for cache in ("lessons", "mkdocs-jupyter"):
+        for cache in ("lessons", "mkdocs-jupyter", "glossary-figures"):
             if (ROOT / ".cache" / cache).is_dir():
                 shutil.copytree(ROOT / ".cache" / cache, dest / ".cache" / cache)
 

@@ -66,6 +66,7 @@ def test_glossary_page_renders_with_its_example(page, served_site):
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").first.inner_text().startswith("Dropout")
     assert page.locator("pre", has_text="nn.Dropout(p=0.25)").count() == 1
+    assert "zero each unit" in page.locator(".glossary-summary").inner_text()   # the summary under the title
 
 
 def test_search_finds_a_glossary_term(page, served_site):
@@ -138,3 +139,64 @@ def test_code_cells_show_their_code_whole_on_a_desktop(browser, served_site):
                 .map(pre => pre.innerText.split('\\n').reduce((a, b) => b.length > a.length ? b : a, ''))""")]
     context.close()
     assert not cut, f"{len(cut)} code cells are wider than the page; their longest lines:\n" + "\n".join(cut)
+
+
+def test_glossary_term_pages_are_in_the_glossary_navigation(page, served_site):
+    page.goto(f"{served_site}/glossary/dropout/")
+    page.wait_for_load_state("networkidle")
+    sidebar = page.locator(".md-sidebar--primary")
+    terms = sidebar.locator("a.md-nav__link").evaluate_all("els => els.map(e => e.href)")
+    assert sum("/glossary/" in href for href in terms) > 100, "the side menu lists the terms"
+    assert "Dropout" in sidebar.locator(".md-nav__link--active").last.inner_text()
+    crumbs = page.locator(".md-path a").evaluate_all("els => els.map(e => e.href)")
+    assert f"{served_site}/glossary/" in crumbs, "a breadcrumb leads back to the index"
+    previous_next = page.locator("a.md-footer__link").evaluate_all("els => els.map(e => e.href)")
+    assert len(previous_next) == 2 and all("/glossary/" in href for href in previous_next), previous_next
+    with page.expect_navigation():
+        page.locator("a.md-footer__link--next").click()
+    assert "/glossary/" in page.url and "/glossary/dropout/" not in page.url
+
+
+def test_copy_button_copies_runnable_code_without_prompts_or_outputs(browser, served_site):
+    import subprocess
+    import sys
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served_site)
+    page = context.new_page()
+    page.goto(f"{served_site}/glossary/dropout/")
+    page.wait_for_load_state("networkidle")
+    page.locator("button.md-code__button[data-md-type='copy']").first.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    context.close()
+    assert "drop = nn.Dropout(p=0.25)" in copied
+    assert ">>>" not in copied and "..." not in copied and "\nTrue" not in copied, copied
+    result = subprocess.run([sys.executable, "-c", copied], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_first_use_of_a_term_shows_its_summary_and_a_tap_opens_its_page(browser, served_site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{served_site}/lessons/pytorch/validation/")
+    page.wait_for_load_state("networkidle")
+    links = page.locator("a.glossary-term")
+    hrefs = links.evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    assert hrefs and len(hrefs) == len(set(hrefs)), "each term linked once, at its first use"
+    first = links.first
+    summary = first.get_attribute("title")
+    first.hover()
+    tooltip = page.locator(".md-tooltip2--active")
+    tooltip.first.wait_for(timeout=10_000)
+    assert summary[:40] in tooltip.first.inner_text()
+    context.close()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.goto(f"{served_site}/lessons/pytorch/validation/")
+    page.wait_for_load_state("networkidle")
+    term = page.locator("a.glossary-term").first
+    term.scroll_into_view_if_needed()
+    with page.expect_navigation():
+        term.tap()
+    assert "/glossary/" in page.url, "on a phone, where hover does nothing, the first use leads to the term"
+    phone.close()

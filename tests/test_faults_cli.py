@@ -93,7 +93,7 @@ CASES = [  # (id, argv from tmp_path, a regex the error line must match)
     ("lr-word", lambda t: [*T, "--lr", "fast"], r"argument --lr: expected a positive number, got 'fast'"),
     ("seed-negative", lambda t: [*T, "--seed", "-1"], r"argument --seed: expected an integer >= 0, got '-1'"),
     ("seed-fraction", lambda t: [*T, "--seed", "0.5"], r"argument --seed: expected an integer >= 0"),
-    ("device-tpu", lambda t: [*T, "--device", "tpu"], r"argument --device: invalid choice: 'tpu'"),
+    ("device-tpu", lambda t: [*T, "--device", "tpu"], r"--device tpu: not a device name; use cpu or an accelerator"),
     ("out-missing-folder", lambda t: [*T, "--out", str(t / "no" / "m.pt")], r"learntorch train: error: cannot write --out .*no/m\.pt: folder .*no does not exist"),
     ("out-is-a-folder", lambda t: [*T, "--out", str(t)], r"learntorch train: error: cannot write --out .*: it is a folder; give a file name inside it"),
     ("no-dataset", lambda t: [*T, "--dry-run"], r"learntorch train: error: no Fashion-MNIST IDX files in .*FashionMNIST/raw"),
@@ -121,8 +121,8 @@ CASES = [  # (id, argv from tmp_path, a regex the error line must match)
 ]
 if NO_GPU:
     CASES += [
-        ("train-cuda", lambda t: [*T, "--device", "cuda", "--dry-run"], r"learntorch train: error: --device cuda: no CUDA GPU is available here; use --device cpu"),
-        ("evaluate-cuda", lambda t: ["evaluate", checkpoint(t), "--device", "cuda"], r"learntorch evaluate: error: --device cuda: no CUDA GPU .*use --device cpu"),
+        ("train-cuda", lambda t: [*T, "--device", "cuda", "--dry-run"], r"learntorch train: error: --device cuda: this machine has no cuda device .*; use --device cpu"),
+        ("evaluate-cuda", lambda t: ["evaluate", checkpoint(t), "--device", "cuda"], r"learntorch evaluate: error: --device cuda: this machine has no cuda device .*; use --device cpu"),
     ]
 
 

@@ -79,10 +79,6 @@ def make_project(tmp: Path, lessons: dict[str, str], library: str = "VALUE = 1\n
               cache: false
               remove_tag_config:
                 remove_cell_tags: [install]
-        markdown_extensions:
-          - pymdownx.snippets:
-              base_path: [".", ".cache/generated"]
-              auto_append: ["abbreviations.md"]
         """))
     return tmp
 

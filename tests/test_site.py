@@ -83,16 +83,39 @@ def test_every_glossary_term_has_a_page_and_an_index_entry(site):
         assert f'href="../{term.stem}/"' in index or f'href="{term.stem}/"' in index, term.stem
 
 
-def test_glossary_terms_show_their_definition_on_hover(site):
+def test_glossary_terms_link_their_first_use_only_and_never_in_headings_links_or_code(site):
     import html as html_lib
     import sys
 
     sys.path.insert(0, str(ROOT / "tools"))
     import glossary
 
-    summary = glossary.read_front_matter(ROOT / "docs/glossary/dropout.md")["summary"]
-    page = (site / "glossary" / "dropout" / "index.html").read_text(encoding="utf-8")
-    assert f'<abbr title="{html_lib.escape(summary)}">dropout</abbr>' in page
+    terms = {t.slug: t for t in glossary.load_terms(ROOT / "docs" / "glossary")}
+    first_use = re.compile(r'<a class="glossary-term" href="([^"]*)" title="([^"]*)">')
+    linked_pages = 0
+    for path in site.rglob("*.html"):
+        page = path.read_text(encoding="utf-8")
+        found = first_use.findall(page)
+        linked_pages += bool(found)
+        slugs = [href.rstrip("/").rsplit("/", 1)[-1] for href, _ in found]
+        assert len(slugs) == len(set(slugs)), f"{path.relative_to(site)}: a term linked twice"
+        for slug, (_, title) in zip(slugs, found):
+            assert title == html_lib.escape(terms[slug].summary, quote=True), f"{path.relative_to(site)}: {slug}"
+        for inside in (r"<h[1-6][^>]*>(?:(?!</h[1-6]>).)*", r"<code[^>]*>(?:(?!</code>).)*",
+                       r"<pre[^>]*>(?:(?!</pre>).)*", r"<a [^>]*>(?:(?!</a>).)*"):
+            assert not re.search(inside + 'class="glossary-term"', page, re.S), f"{path.relative_to(site)}: {inside}"
+    assert linked_pages > 50
+    dropout = (site / "glossary" / "dropout" / "index.html").read_text(encoding="utf-8")
+    assert f'title="{html_lib.escape(terms["layer"].summary, quote=True)}">layer</a>' in dropout
+    assert 'class="glossary-term" href="../dropout/"' not in dropout  # never the page's own term
+
+
+def test_glossary_figures_are_built_and_shown(site):
+    figures = sorted((site / "glossary" / "figures").glob("*.svg"))
+    assert len(figures) >= 5
+    pages = "".join(p.read_text(encoding="utf-8") for p in (site / "glossary").rglob("index.html"))
+    for svg in figures:
+        assert f'src="../figures/{svg.name}"' in pages, svg.name
 
 
 class _Requests(HTMLParser):

@@ -4,9 +4,10 @@
   see ``tools/lessons.py``) and hand mkdocs-jupyter the executed notebook to render; publish
   the learntorch wheel, and beside each page the take-away notebook, its exercise copy and
   its Jupytext source, with a "Run it yourself" box at the top of the page
-  (``tools/takeaway.py``).
-- Glossary: build the A-Z index and the hover abbreviations from the term pages' front matter,
-  so neither is a hand-kept copy.
+  (``tools/takeaway.py``); make the rendered pages light (``tools/pages.py``).
+- Course map and benchmark tables on the pages that ask for them.
+
+The glossary has its own hooks, ``tools/glossary_hooks.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import glossary  # noqa: E402  (tools/glossary.py)
 import lesson_env  # noqa: E402  (tools/lesson_env.py)
 import lessons  # noqa: E402  (tools/lessons.py)
 import pages  # noqa: E402  (tools/pages.py)
@@ -36,7 +36,6 @@ _lessons: dict[str, lessons.Lesson] = {}
 _published: dict[str, Path] = {}  # docs-relative lesson path -> its take-away notebook
 _pending: dict[str, bool] = {}  # lessons `mkdocs serve` is still executing -> showing older outputs?
 _serving = False
-_terms: list[glossary.Term] = []
 _nav = None
 COURSE_MAP_MARKER = "<!-- course-map -->"
 BENCHMARKS_MARKER = "<!-- benchmark-results -->"
@@ -45,15 +44,6 @@ BENCHMARKS_MARKER = "<!-- benchmark-results -->"
 def _root(config) -> Path:
     """The project folder: where mkdocs.yml is (src/, .cache/ and snippets/ sit beside it)."""
     return Path(config.config_file_path).resolve().parent
-
-
-def on_config(config):
-    global _terms
-    _terms = glossary.load_terms(Path(config["docs_dir"]) / "glossary")
-    generated = _root(config) / ".cache" / "generated"  # a snippets base_path in mkdocs.yml
-    generated.mkdir(parents=True, exist_ok=True)
-    (generated / "abbreviations.md").write_text(glossary.abbreviations(_terms), encoding="utf-8")
-    return config
 
 
 def on_startup(command, dirty):
@@ -195,10 +185,6 @@ def on_nav(nav, config, files):
 
 
 def on_page_markdown(markdown, page, config, files):
-    if page.file.src_uri == "glossary/index.md":
-        return markdown.replace(glossary.INDEX_MARKER, glossary.index_markdown(_terms))
-    if page.file.src_uri.startswith("glossary/"):
-        return glossary.with_aliases_line(markdown, page.file.src_uri, _terms)
     if COURSE_MAP_MARKER in markdown:
         return markdown.replace(COURSE_MAP_MARKER, _course_map(page, config))
     if BENCHMARKS_MARKER in markdown:

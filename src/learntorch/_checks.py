@@ -205,13 +205,13 @@ def check_device(device, name: str = "device") -> torch.device:
         device(type='cpu')
         >>> check_device("gpu")
         Traceback (most recent call last):
-        ValueError: device='gpu' is not a device PyTorch knows; use device='cpu' or device='cuda'
+        ValueError: device='gpu' is not a device PyTorch knows; use device='cpu' or an accelerator such as 'cuda' or 'mps'
     """
     try:
         parsed = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
         raise ValueError(f"{name}={device!r} is not a device PyTorch knows; "
-                         f"use {name}='cpu' or {name}='cuda'") from None
+                         f"use {name}='cpu' or an accelerator such as 'cuda' or 'mps'") from None
     if not _available(parsed.type):
         raise ValueError(f"{name}={str(parsed)!r}, but this machine has no {parsed.type.upper()} "
                          f"device (torch.{parsed.type}.is_available() is False); use {name}='cpu'")

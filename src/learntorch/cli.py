@@ -217,7 +217,8 @@ def _device(name: str | None, parser: argparse.ArgumentParser):
     accelerator = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
     if device.type != "cpu" and (accelerator is None or device.type != accelerator.type):
         have = f"cpu and {accelerator.type}" if accelerator is not None else "only cpu"
-        parser.error(f"--device {name}: this machine has no {device.type} device (it has {have})")
+        use = f"--device cpu or --device {accelerator.type}" if accelerator is not None else "--device cpu"
+        parser.error(f"--device {name}: this machine has no {device.type} device (it has {have}); use {use}")
     return device
 
 
