@@ -319,13 +319,13 @@ def cached_result(name: str, recipe: dict, compute: Callable, folder=None, recom
 
 # The course's fully-connected GAN (hidden layers 32-64-128 in G, 128-64-32 in D, dropout
 # 0.3, leaky ReLU, real labels smoothed to 0.9, Adam at 0.002), with the DCGAN paper's
-# beta1 = 0.5 and batches of 128, for as many epochs as a few CPU minutes allow.
+# beta1 = 0.5 and batches of 128, for as many epochs as about two CPU minutes allow.
 FASHION_GAN_RECIPE = {
     "latent_size": 100,
     "g_hidden": [32, 64, 128],
     "d_hidden": [128, 64, 32],
     "dropout": 0.3,
-    "epochs": 30,
+    "epochs": 20,
     "batch_size": 128,
     "lr": 2e-3,
     "betas": [0.5, 0.999],
@@ -387,11 +387,11 @@ STYLE_TRANSFER_RECIPE = {
     "content": "chelsea",                 # skimage.data.chelsea(): a cat
     "style": "immunohistochemistry",      # skimage.data.immunohistochemistry(): a stained tissue slide
     "max_size": 192,
-    "steps": 150,
+    "steps": 100,
     "style_weight": 1e-3,
     "content_weight": 1.0,
     "optimizer": "lbfgs",
-    "snapshot_every": 25,
+    "snapshot_every": 20,
 }
 
 
