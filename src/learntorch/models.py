@@ -140,13 +140,15 @@ class CNN(nn.Module):
         return self.classifier(self.features(x))  # (B, C, H, W) -> (B, C', h, w) -> (B, classes)
 
 
-def _check_sizes(owner: str, **sizes) -> None:
-    if not sizes.get("hidden", [1]):
-        raise ValueError(f"{owner} hidden must list at least one layer width, e.g. [32, 64]")
-    for name, value in sizes.items():
-        for v in value if isinstance(value, list) else [value]:
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{owner} {name} must be positive integers, got {value!r}")
+def _gan_sizes(owner: str, hidden, dropout: float, **sizes) -> list[int]:
+    """Check a GAN network's sizes and dropout the same way MLP and CNN do; return ``hidden``."""
+    hidden = _sizes(f"{owner} hidden", hidden, example="(32, 64)")
+    if not hidden:
+        raise ValueError(f"{owner} hidden must list at least one layer width, e.g. (32, 64)")
+    for name, value in [*sizes.items(), *((f"hidden[{i}]", h) for i, h in enumerate(hidden))]:
+        check_positive_int(f"{owner} {name}", value)
+    check_probability(f"{owner} dropout", dropout)
+    return hidden
 
 
 def _leaky_stack(sizes: list[int], dropout: float) -> list[nn.Module]:
@@ -184,10 +186,7 @@ class Generator(nn.Module):
     def __init__(self, latent_size: int = 100, hidden=(32, 64, 128), image_size: int = 28,
                  dropout: float = 0.3):
         super().__init__()
-        hidden = list(hidden)
-        _check_sizes("Generator", latent_size=latent_size, hidden=hidden, image_size=image_size)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"Generator dropout must be in [0, 1), got {dropout}")
+        hidden = _gan_sizes("Generator", hidden, dropout, latent_size=latent_size, image_size=image_size)
         self.config = dict(latent_size=latent_size, hidden=hidden, image_size=image_size, dropout=dropout)
         self.layers = nn.Sequential(
             *_leaky_stack([latent_size, *hidden], dropout),
@@ -196,6 +195,7 @@ class Generator(nn.Module):
         )
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = check_float_inputs("latent vectors", z)
         if z.dim() != 2 or z.shape[1] != self.config["latent_size"]:
             raise ValueError(f"Generator expected latent vectors of shape (batch, {self.config['latent_size']}), "
                              f"got shape {tuple(z.shape)}")
@@ -217,10 +217,7 @@ class Discriminator(nn.Module):
 
     def __init__(self, image_size: int = 28, hidden=(128, 64, 32), dropout: float = 0.3):
         super().__init__()
-        hidden = list(hidden)
-        _check_sizes("Discriminator", image_size=image_size, hidden=hidden)
-        if not 0 <= dropout < 1:
-            raise ValueError(f"Discriminator dropout must be in [0, 1), got {dropout}")
+        hidden = _gan_sizes("Discriminator", hidden, dropout, image_size=image_size)
         self.config = dict(image_size=image_size, hidden=hidden, dropout=dropout)
         self.layers = nn.Sequential(
             nn.Flatten(), *_leaky_stack([image_size * image_size, *hidden], dropout),
@@ -228,6 +225,7 @@ class Discriminator(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_float_inputs("images", x)
         s = self.config["image_size"]
         if x.dim() != 4 or tuple(x.shape[1:]) != (1, s, s):
             raise ValueError(f"Discriminator expected images of shape (batch, 1, {s}, {s}), got shape {tuple(x.shape)}")
