@@ -105,10 +105,11 @@ def train_gan(recipe: dict, images: torch.Tensor, progress: bool = False):
         progress: show a progress bar.
 
     Returns:
-        ``(generator, record)``: the generator in evaluation mode, and plain values:
-        ``d_loss``/``g_loss`` (mean per epoch), ``samples`` (``(epochs + 1, samples, 1, S, S)``:
-        what G made from the fixed latent batch ``fixed_latent`` before training and after each
-        epoch), the discriminator's ``discriminator_config`` and ``discriminator_state``, seconds.
+        tuple: ``(generator, record)``, the generator in evaluation mode and a dict of plain
+            values: ``d_loss`` and ``g_loss`` (means per epoch), ``samples`` (a tensor
+            ``(epochs + 1, samples, 1, S, S)``: what G made from the fixed latent batch
+            ``fixed_latent`` before training and after each epoch), the discriminator's
+            ``discriminator_config`` and ``discriminator_state``, and the seconds it took.
 
     Examples:
         >>> tiny = {"latent_size": 8, "g_hidden": [16], "d_hidden": [16], "dropout": 0.3, "epochs": 2,

@@ -158,8 +158,9 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, vgg: VGG16, steps
         snapshot_every: keep a copy of the image every this many steps.
 
     Returns:
-        ``{"image": (1, 3, H, W), "content_loss": [...], "style_loss": [...], "snapshots":
-        {step: image}, "seconds": float, "steps": int}``, one loss per step.
+        dict: ``image`` (the result, ``(1, 3, H, W)`` in [0, 1]), ``content_loss`` and
+            ``style_loss`` (lists, one value per step), ``snapshots`` (``{step: image}``),
+            ``seconds`` (float) and ``steps`` (the number of evaluations run).
 
     Examples:
         >>> from learntorch.pretrained import vgg16_features
