@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from learntorch.data.sources import PackageFile, fetch_archive
+from learntorch.data.text import IMDB_CSV, PLAYS, TRAGEDIES
 
 
 def archives() -> list[PackageFile]:
@@ -22,7 +23,7 @@ def archives() -> list[PackageFile]:
         >>> all(isinstance(spec, PackageFile) for spec in archives())
         True
     """
-    return []
+    return [*(PLAYS[play] for play in TRAGEDIES), IMDB_CSV]
 
 
 def main() -> int:
