@@ -26,9 +26,11 @@ from pathlib import Path
 import torch
 
 from learntorch import checkpoints
-from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
+from learntorch.data import FASHION_MNIST_STATS, TensorLoader, Vocabulary, as_tensors, cache_dir, fashion_mnist
 from learntorch.data.sources import locked
+from learntorch.language_model import CHAR_LSTM_RECIPE, train_char_lstm
 from learntorch.models import CNN
+from learntorch.sentiment import SENTIMENT_RECIPE, train_sentiment
 from learntorch.training import evaluate, fit
 
 # The recipe behind fashion_cnn(). Three conv blocks keep the compute small enough for a
@@ -255,9 +257,90 @@ def fashion_cnn_record(epochs: int | None = None, subset: int | None = None,
     return checkpoints.read(_ensure(recipe, folder, None, False, False))["metadata"]
 
 
+# --- The Sequences part's text models ------------------------------------------------------
+
+
+def _recipe(base: dict, overrides: dict) -> dict:
+    unknown = sorted(set(overrides) - set(base))
+    if unknown:
+        raise ValueError(f"unknown recipe settings {unknown}; known: {sorted(base)}")
+    return {**base, **overrides}
+
+
+def _model_and_vocab(path: Path, device):
+    vocab = checkpoints.read(path)["metadata"]["vocab"]
+    return checkpoints.load(path, device=device or "cpu"), Vocabulary(vocab, "<unk>" if "<unk>" in vocab else None)
+
+
+def char_lstm(device=None, folder=None, retrain: bool = False, **overrides):
+    """The character-level LSTM trained on Shakespeare's tragedies, and its vocabulary.
+
+    Trained by :data:`learntorch.language_model.CHAR_LSTM_RECIPE` (a few minutes on one CPU
+    core) the first time, then loaded from the cache. ``overrides`` change recipe settings
+    (each recipe gets its own checkpoint). Returns ``(model, vocab)``, the model in
+    evaluation mode.
+
+    Examples:
+        >>> import tempfile
+        >>> model, vocab = char_lstm(folder=tempfile.mkdtemp(), plays=["macbeth"], hidden=8, epochs=1, steps=20)
+        >>> type(model).__name__, len(vocab) == model.config["vocab_size"]
+        ('CharLSTM', True)
+    """
+    recipe = _recipe(CHAR_LSTM_RECIPE, overrides)
+    return _model_and_vocab(cached_checkpoint("char-lstm", recipe, train_char_lstm, folder, retrain), device)
+
+
+def char_lstm_record(folder=None, **overrides) -> dict:
+    """What training :func:`char_lstm` measured: bits per character per epoch, baselines, seconds.
+
+    Examples:
+        >>> import tempfile
+        >>> record = char_lstm_record(folder=tempfile.mkdtemp(), plays=["macbeth"], hidden=8, epochs=1, steps=20)
+        >>> sorted(record["history"])
+        ['seconds', 'train_bits', 'val_bits']
+    """
+    recipe = _recipe(CHAR_LSTM_RECIPE, overrides)
+    return checkpoints.read(cached_checkpoint("char-lstm", recipe, train_char_lstm, folder))["metadata"]
+
+
+def sentiment_rnn(pooling: str = "last", device=None, folder=None, retrain: bool = False, **overrides):
+    """The LSTM sentiment classifier trained on the IMDB reviews, and its vocabulary.
+
+    Trained by :data:`learntorch.sentiment.SENTIMENT_RECIPE` with the given ``pooling``
+    (``"last"`` or ``"attention"``; a few minutes on one CPU core) the first time, then
+    loaded from the cache. Returns ``(model, vocab)``, the model in evaluation mode.
+
+    Examples:
+        >>> import tempfile
+        >>> tiny = dict(subset=200, vocab_size=300, epochs=1, length=32)
+        >>> model, vocab = sentiment_rnn("attention", folder=tempfile.mkdtemp(), **tiny)
+        >>> model.config["pooling"], vocab.tokens[:2]
+        ('attention', ['<pad>', '<unk>'])
+    """
+    recipe = _recipe(SENTIMENT_RECIPE, {**overrides, "pooling": pooling})
+    return _model_and_vocab(cached_checkpoint("sentiment-rnn", recipe, train_sentiment, folder, retrain), device)
+
+
+def sentiment_rnn_record(pooling: str = "last", folder=None, **overrides) -> dict:
+    """What training :func:`sentiment_rnn` measured: history, best epoch, accuracies, seconds.
+
+    Examples:
+        >>> import tempfile
+        >>> tiny = dict(subset=200, vocab_size=300, epochs=1, length=32)
+        >>> record = sentiment_rnn_record("last", folder=tempfile.mkdtemp(), **tiny)
+        >>> record["best_epoch"], record["train_size"]
+        (1, 200)
+    """
+    recipe = _recipe(SENTIMENT_RECIPE, {**overrides, "pooling": pooling})
+    return checkpoints.read(cached_checkpoint("sentiment-rnn", recipe, train_sentiment, folder))["metadata"]
+
+
 # Models the site build prepares before the lessons that list them (front matter ``shared:``).
 SHARED: dict[str, Callable[[], object]] = {
     "fashion-cnn": fashion_cnn,
+    "char-lstm": char_lstm,
+    "sentiment-lstm": lambda: sentiment_rnn("last"),
+    "sentiment-attention": lambda: sentiment_rnn("attention"),
 }
 
 
@@ -267,7 +350,7 @@ def prepare(names: list[str]) -> None:
     Examples:
         >>> prepare(["no-such-model"])
         Traceback (most recent call last):
-        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn
+        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn, char-lstm, sentiment-lstm, sentiment-attention
     """
     unknown = [n for n in names if n not in SHARED]
     if unknown:
