@@ -16,6 +16,7 @@ characters costs $\\log_2 65 \\approx 6.0$ bits.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import torch
@@ -149,6 +150,7 @@ def train_char_lstm(recipe: dict = CHAR_LSTM_RECIPE, progress: bool = False):
         "train_chars": len(train), "val_chars": len(val),
         "train_seconds": time.perf_counter() - wall, "cpu_seconds": time.process_time() - cpu,
         "threads": torch.get_num_threads(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
     return model.eval(), record
 

@@ -7,6 +7,10 @@ holds a hash of the training recipe *and* of the learntorch source code: change 
 the next call trains a fresh model instead of returning one made by older code. Two
 processes asking at once take turns under a lock, so a model is never trained twice.
 
+The models: the Fashion-MNIST CNN (:func:`fashion_cnn`), the character LSTM trained on
+Shakespeare (:func:`char_lstm`) and the IMDB sentiment LSTMs with last-state or attention
+pooling (:func:`sentiment_rnn`); the text models come with their vocabularies.
+
 :data:`SHARED` names every such model. A lesson lists the ones it loads in its front matter
 (``learntorch: {shared: [fashion-cnn]}``), and the site build prepares them before the lesson
 runs: ``python -m learntorch.zoo fashion-cnn``.
@@ -340,7 +344,8 @@ SHARED: dict[str, Callable[[], object]] = {
     "fashion-cnn": fashion_cnn,
     "char-lstm": char_lstm,
     "sentiment-lstm": lambda: sentiment_rnn("last"),
-    "sentiment-attention": lambda: sentiment_rnn("attention"),
+    # Attention pooling learns faster: two passes, where the last-state network needs three.
+    "sentiment-attention": lambda: sentiment_rnn("attention", epochs=2),
 }
 
 
