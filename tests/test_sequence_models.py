@@ -43,7 +43,7 @@ def test_char_lstm_bad_input():
 # --- SentimentRNN ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pooling", ["last", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "attention"])
 def test_padding_does_not_change_a_review_score(pooling):
     model = SentimentRNN(30, embed=8, hidden=12, pooling=pooling).eval()
     review = torch.tensor([[4, 9, 2, 7]])
@@ -58,6 +58,14 @@ def test_last_pooling_reads_the_last_real_token():
         out, _ = model.lstm(model.embedding(torch.tensor([[4, 9, 2]])))
         expected = model.fc(out[:, -1]).squeeze(1)
         assert torch.allclose(model(torch.tensor([[4, 9, 2, 0, 0]])), expected, atol=1e-6)
+
+
+def test_mean_pooling_averages_the_real_tokens_outputs():
+    model = SentimentRNN(30, 8, 12, pooling="mean").eval()
+    with torch.no_grad():
+        out, _ = model.lstm(model.embedding(torch.tensor([[4, 9, 2]])))
+        expected = model.fc(out.mean(dim=1)).squeeze(1)
+        assert torch.allclose(model(torch.tensor([[4, 9, 2, 0]])), expected, atol=1e-6)
 
 
 def test_attention_weights_are_a_distribution_over_real_tokens():
@@ -77,7 +85,7 @@ def test_sentiment_bad_input():
     with pytest.raises(ValueError, match="outside 0..29"):
         model(torch.tensor([[3, 40]]))
     with pytest.raises(ValueError, match="pooling must be one of"):
-        SentimentRNN(30, pooling="mean")
+        SentimentRNN(30, pooling="max")
 
 
 @pytest.mark.parametrize("model", [CharLSTM(12, 4, 8, layers=2, dropout=0.1),

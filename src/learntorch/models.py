@@ -226,9 +226,12 @@ class SentimentRNN(nn.Module):
     vector summarises the review:
 
     - ``"last"``: the LSTM's output at the review's last real token (the course's design);
+    - ``"mean"``: the average of the outputs at every real token;
     - ``"attention"``: a weighted average of the outputs at every real token, the weights a
-      softmax of each output's dot product with a learned query vector, divided by
-      $\\sqrt{hidden}$ (dot-product attention with one query; padding gets weight 0).
+      softmax of each output's dot product with a learned query vector (dot-product
+      attention with one query; padding gets weight 0). The scores are not divided by
+      $\\sqrt{hidden}$: that keeps the scores of two *random* vectors small, but here the
+      query is learned, and the division would only make it learn more slowly.
 
     The logit is positive for a positive review; train with ``nn.BCEWithLogitsLoss``.
 
@@ -236,7 +239,7 @@ class SentimentRNN(nn.Module):
         vocab_size: number of token ids (the vocabulary's size).
         embed: size of each word's embedding vector.
         hidden: size of the LSTM's hidden state.
-        pooling: ``"last"`` or ``"attention"``.
+        pooling: ``"last"``, ``"mean"`` or ``"attention"``.
         dropout: dropout probability on the pooled vector.
         pad_id: the id used for padding (0 in :func:`~learntorch.data.pad_sequences`).
 
@@ -249,7 +252,7 @@ class SentimentRNN(nn.Module):
         0.0
     """
 
-    POOLINGS = ("last", "attention")
+    POOLINGS = ("last", "mean", "attention")
 
     def __init__(self, vocab_size: int, embed: int = 64, hidden: int = 64, pooling: str = "last",
                  dropout: float = 0.0, pad_id: int = 0):
@@ -278,7 +281,7 @@ class SentimentRNN(nn.Module):
         return out, mask
 
     def _attention(self, out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        scores = out @ self.query / out.shape[-1] ** 0.5            # (B, T): one score per token
+        scores = out @ self.query                                    # (B, T): one score per token
         return scores.masked_fill(~mask, float("-inf")).softmax(dim=1)
 
     def attention_weights(self, ids: torch.Tensor) -> torch.Tensor:
@@ -296,9 +299,11 @@ class SentimentRNN(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         out, mask = self._outputs(ids)
-        if self.query is None:  # "last": the output at each row's last real token
+        if self.config["pooling"] == "last":  # the output at each row's last real token
             last = mask.sum(dim=1) - 1
             pooled = out[torch.arange(len(ids)), last]                # (B, H)
+        elif self.config["pooling"] == "mean":
+            pooled = (out * mask.unsqueeze(2)).sum(dim=1) / mask.sum(dim=1, keepdim=True)  # (B, H)
         else:
             weights = self._attention(out, mask)                      # (B, T)
             pooled = (weights.unsqueeze(2) * out).sum(dim=1)          # (B, H)
