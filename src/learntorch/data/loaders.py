@@ -183,3 +183,38 @@ def train_val_split(x: torch.Tensor, y: torch.Tensor, val_fraction: float = 0.1,
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     val, train = order[:n_val], order[n_val:]
     return (x[train], y[train]), (x[val], y[val])
+
+
+def sequence_batches(ids: torch.Tensor, batch_size: int, steps: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Cut one long sequence into ``(x, y)`` batches of shape ``(batch_size, steps)``; y is x shifted by one.
+
+    The sequence is cut into ``batch_size`` equal rows, one under the other, and the batches
+    are consecutive windows of ``steps`` columns. So row ``r`` of batch ``k + 1`` continues row
+    ``r`` of batch ``k``: a recurrent network can carry its hidden state from one batch to the
+    next. The ids that do not fill a whole batch at the end are dropped. The batches are views
+    of ``ids``, not copies.
+
+    Examples:
+        >>> batches = sequence_batches(torch.arange(13), batch_size=2, steps=3)
+        >>> len(batches)
+        2
+        >>> x, y = batches[0]
+        >>> x.tolist(), y.tolist()
+        ([[0, 1, 2], [6, 7, 8]], [[1, 2, 3], [7, 8, 9]])
+        >>> batches[1][0].tolist()   # each row continues where it stopped
+        [[3, 4, 5], [9, 10, 11]]
+    """
+    if ids.dim() != 1:
+        raise ValueError(f"sequence_batches expects a 1-D tensor of ids, got shape {tuple(ids.shape)}")
+    for name, value in [("batch_size", batch_size), ("steps", steps)]:
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    per_batch = batch_size * steps
+    n_batches = (len(ids) - 1) // per_batch  # -1: the last x needs a next id as its target
+    if n_batches == 0:
+        raise ValueError(f"a sequence of {len(ids)} ids is too short for one batch of {batch_size} x {steps} "
+                         f"(it needs at least {per_batch + 1}); use a smaller batch_size or steps")
+    n = n_batches * per_batch
+    x = ids[:n].view(batch_size, -1)       # (batch_size, n_batches * steps)
+    y = ids[1:n + 1].view(batch_size, -1)  # the id after each x
+    return [(x[:, k:k + steps], y[:, k:k + steps]) for k in range(0, x.shape[1], steps)]
