@@ -189,7 +189,10 @@ def test_ctrl_c_prints_one_line_and_exits_130(mode, fake_data, capsys, monkeypat
 
 
 def test_a_real_sigint_exits_130_without_a_traceback(fake_data):
-    script = ("import sys, time\nimport learntorch.recipes\nfrom learntorch import cli\n"
+    # A job started in the background (`make test &`) inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: restore it, as in any terminal a user types Ctrl-C in.
+    script = ("import signal, sys, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+              "import learntorch.recipes\nfrom learntorch import cli\n"
               "def slow(*args, **kwargs):\n    print('training', flush=True)\n    time.sleep(120)\n"
               "learntorch.recipes.train = slow\nsys.exit(cli.main(['train', 'fashion-mnist', '--dry-run']))\n")
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -69,7 +69,7 @@ def test_the_site_serves_the_learntorch_wheel(site):
 
 def test_tensors_lesson_has_a_plot_and_foldable_solutions(site):
     html = page_html(site, ROOT / "docs/lessons/pytorch/tensors.md")
-    assert re.search(r'<img src="fig-[0-9a-f]+\.png" alt="Figure: The sigmoid activation', html), \
+    assert re.search(r'<img src="fig-[0-9a-f]+\.png" alt="The sigmoid activation', html), \
         "the sigmoid plot is missing"
     assert "celltag_solution" in html
 

