@@ -374,7 +374,7 @@ class SentimentRNN(nn.Module):
         out, mask = self._outputs(ids)
         if self.config["pooling"] == "last":  # the output at each row's last real token
             last = mask.sum(dim=1) - 1
-            pooled = out[torch.arange(len(ids)), last]                # (B, H)
+            pooled = out[torch.arange(len(ids), device=ids.device), last]   # (B, H)
         elif self.config["pooling"] == "mean":
             pooled = (out * mask.unsqueeze(2)).sum(dim=1) / mask.sum(dim=1, keepdim=True)  # (B, H)
         else:

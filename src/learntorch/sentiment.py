@@ -205,11 +205,11 @@ class BagOfWords(nn.Module):
         self.bias = nn.Parameter(torch.zeros(1))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        present = torch.zeros(len(ids), self.weights.num_embeddings, dtype=torch.bool)
+        present = torch.zeros(len(ids), self.weights.num_embeddings, dtype=torch.bool, device=ids.device)
         present.scatter_(1, ids, True)   # (B, vocab): which words occur (repeats count once)
         present[:, :2] = False           # <pad> and <unk> are not words
         rows, words = present.nonzero(as_tuple=True)
-        offsets = torch.searchsorted(rows, torch.arange(len(ids)))  # where each review's words start
+        offsets = torch.searchsorted(rows, torch.arange(len(ids), device=ids.device))  # where each review starts
         return self.weights(words, offsets).squeeze(1) + self.bias
 
 
