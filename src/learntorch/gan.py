@@ -27,15 +27,19 @@ from learntorch.models import Discriminator, Generator
 _bce = nn.BCEWithLogitsLoss()
 
 
-def latent_batch(n: int, latent_size: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """``n`` latent vectors drawn uniformly from [-1, 1], shape ``(n, latent_size)``.
+def latent_batch(n: int, latent_size: int, generator: torch.Generator | None = None,
+                 device=None) -> torch.Tensor:
+    """``n`` latent vectors drawn uniformly from [-1, 1], shape ``(n, latent_size)``, on ``device``.
+
+    Drawn on the CPU (where ``generator`` lives, so a seed gives the same vectors on every
+    machine), then moved to ``device``.
 
     Examples:
         >>> z = latent_batch(1000, 100, torch.Generator().manual_seed(0))
         >>> z.shape, bool(z.min() >= -1 and z.max() <= 1)
         (torch.Size([1000, 100]), True)
     """
-    return torch.rand(n, latent_size, generator=generator) * 2 - 1
+    return (torch.rand(n, latent_size, generator=generator) * 2 - 1).to(device or "cpu")
 
 
 def real_loss(logits: torch.Tensor, smooth: float = 0.0) -> torch.Tensor:
@@ -81,14 +85,14 @@ def train_step(G: nn.Module, D: nn.Module, real: torch.Tensor, g_optimizer, d_op
     #    so its images are made without a graph.
     d_optimizer.zero_grad()
     with torch.no_grad():
-        fake = G(latent_batch(n, latent_size))
+        fake = G(latent_batch(n, latent_size, device=real.device))
     d_loss = real_loss(D(real), smooth) + fake_loss(D(fake))
     d_loss.backward()
     d_optimizer.step()
     # 2. The generator: new images, scored by D against the label "real" (flipped labels).
     #    The gradient flows back through D into G; only G's optimizer steps.
     g_optimizer.zero_grad()
-    g_loss = real_loss(D(G(latent_batch(n, latent_size))))
+    g_loss = real_loss(D(G(latent_batch(n, latent_size, device=real.device))))
     g_loss.backward()
     g_optimizer.step()
     return d_loss.item(), g_loss.item()

@@ -146,7 +146,7 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, vgg: VGG16, steps
     """Optimise a copy of ``content`` so it keeps its content and takes the style of ``style``.
 
     Args:
-        content: ``(1, 3, H, W)`` in [0, 1]; the result has its size.
+        content: ``(1, 3, H, W)`` in [0, 1]; the result has its size (and ``vgg``'s device).
         style: ``(1, 3, H', W')`` in [0, 1], any size (its Gram matrices are averages).
         vgg: what :func:`learntorch.pretrained.vgg16_features` returns.
         steps: loss evaluations (forward and backward passes) to spend.
@@ -172,6 +172,8 @@ def style_transfer(content: torch.Tensor, style: torch.Tensor, vgg: VGG16, steps
     """
     style_layers = dict(STYLE_LAYERS if style_layers is None else style_layers)
     _check_inputs(content, style, steps, optimizer)
+    device = next(vgg.features.parameters()).device        # work where the network is (CPU, CUDA, MPS)
+    content, style = content.to(device), style.to(device)
     with torch.no_grad():                                  # the targets never change
         target_content = activations(vgg, content, [content_layer])[content_layer]
         target_grams = {n: gram_matrix(a) for n, a in activations(vgg, style, list(style_layers)).items()}
