@@ -75,3 +75,21 @@ def lesson_sources() -> list[Path]:
     import lessons
 
     return [p for p in sorted((ROOT / "docs" / "lessons").glob("*/*.md")) if lessons.is_lesson(p)]
+
+
+@pytest.fixture
+def fake_data(tmp_path, monkeypatch):
+    """200 train / 50 test random images as Fashion-MNIST, found through LEARNTORCH_DATA."""
+    import torch
+
+    from learntorch import data
+
+    g = torch.Generator().manual_seed(0)
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, n in [("train", 200), ("t10k", 50)]:
+        images = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+        data.write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", (torch.arange(n) % 10).to(torch.uint8))
+    monkeypatch.setenv("LEARNTORCH_DATA", str(tmp_path / "data"))
+    return tmp_path

@@ -17,7 +17,7 @@ import torch
 from faults import full_dir, read_only_dir  # noqa: F401  (fixtures)
 from torch import nn
 
-from learntorch import checkpoints, cli, data
+from learntorch import checkpoints, cli
 from learntorch.models import CNN, MLP
 
 NO_GPU = not torch.cuda.is_available()
@@ -30,17 +30,6 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-@pytest.fixture
-def fake_data(tmp_path, monkeypatch):
-    """200 train / 50 test random images as Fashion-MNIST, found through LEARNTORCH_DATA."""
-    g = torch.Generator().manual_seed(0)
-    raw = tmp_path / "data" / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n in [("train", 200), ("t10k", 50)]:
-        data.write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8))
-        data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", (torch.arange(n) % 10).to(torch.uint8))
-    monkeypatch.setenv("LEARNTORCH_DATA", str(tmp_path / "data"))
-    return tmp_path
 
 
 def checkpoint(tmp, model=None, name="m.pt", **metadata):

@@ -99,17 +99,6 @@ def test_processes_unpacking_fashion_mnist_together_all_get_the_same_intact_file
 # --- 2. train --out is checked before training ----------------------------------------------
 
 
-@pytest.fixture
-def fake_data(tmp_path, monkeypatch):
-    """200 train / 50 test random images as Fashion-MNIST, found through LEARNTORCH_DATA."""
-    g = torch.Generator().manual_seed(0)
-    raw = tmp_path / "data" / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
-    for prefix, n in [("train", 200), ("t10k", 50)]:
-        data.write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8))
-        data.write_idx(raw / f"{prefix}-labels-idx1-ubyte", (torch.arange(n) % 10).to(torch.uint8))
-    monkeypatch.setenv("LEARNTORCH_DATA", str(tmp_path / "data"))
-    return tmp_path
 
 
 @pytest.fixture
