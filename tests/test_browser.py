@@ -58,7 +58,16 @@ def test_lesson_page_renders_outputs_plot_and_folded_solutions(page, served_site
     solutions = page.locator("details.solution")
     assert solutions.count() >= 1
     assert solutions.first.get_attribute("open") is None  # collapsed by default
-    assert page.locator(".katex").count() > 0  # maths rendered by the vendored KaTeX
+    page.locator(".katex").first.wait_for()  # maths rendered by the vendored KaTeX (loaded on demand)
+
+
+def test_katex_is_fetched_only_by_pages_with_maths(page, served_site):
+    page.goto(f"{served_site}/reference/cli/")  # no formula on this page
+    page.wait_for_load_state("networkidle")
+    assert not [u for u in page.requested if "/katex/" in u]
+    page.goto(f"{served_site}/glossary/sigmoid/")
+    page.locator(".katex").first.wait_for()
+    assert [u for u in page.requested if u.endswith("katex.min.js")]
 
 
 def test_glossary_page_renders_with_its_example(page, served_site):

@@ -69,7 +69,7 @@ def test_the_site_serves_the_learntorch_wheel(site):
 
 def test_tensors_lesson_has_a_plot_and_foldable_solutions(site):
     html = page_html(site, ROOT / "docs/lessons/pytorch/tensors.md")
-    assert re.search(r'<img src="fig-[0-9a-f]+\.png" alt="The sigmoid activation', html), \
+    assert re.search(r'<img src="fig-[0-9a-f]+\.webp" alt="The sigmoid activation', html), \
         "the sigmoid plot is missing"
     assert "celltag_solution" in html
 
@@ -169,9 +169,37 @@ def test_lesson_pages_are_light(site, lesson):
     assert "jp-OutputArea" in html and "<style" not in html.split("<article", 1)[1], "notebook CSS is shared"
 
 
+NOTEBOOK_CSS_BUDGET = 60_000  # bytes for all notebook stylesheets together (mkdocs-jupyter ships ~590 KB)
+
+
+def test_notebook_stylesheets_are_trimmed_and_every_link_resolves(site):
+    sheets = list((site / "assets" / "notebook").glob("*.css"))
+    assert sheets and sum(p.stat().st_size for p in sheets) <= NOTEBOOK_CSS_BUDGET, \
+        [(p.name, p.stat().st_size) for p in sheets]
+    for lesson in LESSONS:
+        links = re.findall(r'href="((?:\.\./)+)(assets/notebook/[0-9a-f]+\.css)"', page_html(site, lesson))
+        assert links, f"{lesson.stem} links no notebook stylesheet"
+        assert all((site / path).is_file() for _, path in links), f"{lesson.stem}: {links}"
+
+
+def test_search_index_has_lesson_prose_and_code_once_but_no_outputs(site):
+    import json
+
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    text = " ".join(d["text"] for d in docs if d["location"].startswith("lessons/pytorch/tensors/"))
+    nb = nbformat.read(site / "lessons" / "pytorch" / "tensors.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and "tags" not in c.metadata]
+    first_line = code[0].source.splitlines()[0]  # the install cell (tagged) is not shown
+    assert text.count(first_line) == 1, f"{first_line!r} is indexed {text.count(first_line)} times"
+    printed = [o["text"].strip() for c in code for o in c.outputs if o.get("name") == "stdout"]
+    printed = [line for out in printed for line in out.splitlines() if len(line) > 20]
+    assert printed and not [line for line in printed if line in text], "outputs are in the search index"
+    assert "Copied!" not in text
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_plot_says_what_it_shows(site, lesson):
-    images = re.findall(r'<img src="(fig-[0-9a-f]+\.png)" alt="([^"]*)"', page_html(site, lesson))
+    images = re.findall(r'<img src="(fig-[0-9a-f]+\.webp)" alt="([^"]*)"', page_html(site, lesson))
     folder = site / lesson.relative_to(ROOT / "docs").with_suffix("")
     for name, alt in images:
         assert (folder / name).is_file(), name

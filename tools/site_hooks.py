@@ -35,6 +35,7 @@ _executed: dict[str, Path] = {}  # docs-relative lesson path -> executed .ipynb
 _lessons: dict[str, lessons.Lesson] = {}
 _published: dict[str, Path] = {}  # docs-relative lesson path -> its take-away notebook
 _pending: dict[str, bool] = {}  # lessons `mkdocs serve` is still executing -> showing older outputs?
+_lesson_pages: list[Path] = []  # this build's lesson pages in site/, for the stylesheet trim
 _serving = False
 _nav = None
 COURSE_MAP_MARKER = "<!-- course-map -->"
@@ -70,6 +71,7 @@ def on_files(files, config):
     _executed.clear()
     _lessons.clear()
     _pending.clear()
+    _lesson_pages.clear()
     lesson_files = [f for f in files if f.src_uri.startswith("lessons/") and f.src_uri.endswith(".md")
                     and f.src_uri.count("/") == 2 and lessons.is_lesson(Path(f.abs_src_path))]
     try:
@@ -270,6 +272,7 @@ def on_page_content(content, page, config, files):
         # take-away notebooks included, so Colab can open them straight from GitHub.
         colab = (f"https://colab.research.google.com/github/{repo.removeprefix('https://github.com/')}"
                  f"/blob/gh-pages/{rel[:-3]}.ipynb")
+    content = _outside_search(content)
     if rel in _pending:
         return _pending_banner(_pending[rel]) + content
     depth = "../" * (rel.count("/") + 1)  # the page's URL is lessons/<part>/<name>/
@@ -280,6 +283,19 @@ def on_page_content(content, page, config, files):
     # Under the title and goal, above the first code cell (the install cell is not shown).
     first_code = content.find('<div class="jp-Cell jp-CodeCell')
     return box + content if first_code < 0 else content[:first_code] + box + content[first_code:]
+
+
+SEARCH_EXCLUDED = re.compile(r'<div class="(zeroclipboard-container|clipboard-copy-txt|jp-OutputArea jp-Cell-outputArea)"')
+
+
+def _outside_search(content: str) -> str:
+    """Keep code outputs and the copy buttons (with their copy of each cell) out of the search index.
+
+    Material indexes a page's whole text; for lessons that was every cell twice plus every
+    printed tensor and training log (2.1 MB of index that each page loads). Prose and code
+    stay searchable.
+    """
+    return SEARCH_EXCLUDED.sub(r'<div data-search-exclude class="\1"', content)
 
 
 def _pending_banner(older: bool) -> str:
@@ -323,7 +339,9 @@ def on_post_page(output, page, config):
     folder = site_dir / Path(page.file.dest_uri).parent
     root_url = "../" * Path(page.file.dest_uri).parent.as_posix().count("/") + "../"
     nb = nbformat.read(_executed[rel], as_version=4)
-    output, undescribed = pages.lighten(output, nb, folder, site_dir, root_url)
+    output, undescribed = pages.lighten(output, nb, folder, site_dir, root_url,
+                                        cache=_root(config) / ".cache" / "figures")
+    _lesson_pages.append(site_dir / page.file.dest_uri)
     if undescribed:
         _log(f"{rel}: {undescribed} plot(s) have no title or labels to describe them (alt text)")
     return output
@@ -331,6 +349,9 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     _plain_search_index(Path(config["site_dir"]) / "search" / "search_index.json")
+    site_css = "".join(path.read_text(encoding="utf-8")
+                       for path in (Path(config["docs_dir"]) / "stylesheets").glob("*.css"))
+    pages.trim_shared_stylesheets(Path(config["site_dir"]), _lesson_pages, site_css)
     # The Jupytext source as a download (mkdocs copies only the rendered page), with the
     # install cell, like the notebook: a learner can run either.
     import jupytext
