@@ -17,6 +17,7 @@ The front matter of a lesson (under ``jupyter:``)::
 from __future__ import annotations
 
 import copy
+import functools
 import html
 import importlib.metadata
 import re
@@ -94,6 +95,22 @@ def extra_requirements(root: Path) -> dict[str, list[str]]:
     return {extra: names(extra) for extra in table}
 
 
+@functools.cache
+def _import_names() -> dict[str, list[str]]:
+    """Installed distribution (canonical name) -> its top-level import names.
+
+    Cached: reading every installed distribution's file list takes ~0.5 s, and a build asks
+    once per lesson.
+    """
+    from packaging.utils import canonicalize_name
+
+    owners: dict[str, list[str]] = {}
+    for module, dists in importlib.metadata.packages_distributions().items():
+        for dist in dists:
+            owners.setdefault(canonicalize_name(dist), []).append(module)
+    return owners
+
+
 def extra_modules(root: Path, extras: list[str]) -> list[str]:
     """Import names that show the ``extras`` are installed: one per distribution they add.
 
@@ -102,10 +119,7 @@ def extra_modules(root: Path, extras: list[str]) -> list[str]:
     """
     from packaging.utils import canonicalize_name
 
-    owners: dict[str, list[str]] = {}  # distribution -> its top-level import names
-    for module, dists in importlib.metadata.packages_distributions().items():
-        for dist in dists:
-            owners.setdefault(canonicalize_name(dist), []).append(module)
+    owners = _import_names()
     requirements = extra_requirements(root)
     modules = []
     for extra in extras:
