@@ -131,6 +131,20 @@ def test_no_serious_accessibility_violations(browser, served_site, path, scheme)
     assert not serious, f"{path} in {scheme} mode:\n" + "\n".join(serious)
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_plots_fit_inside_the_page_column(browser, served_site, scheme):
+    # A wide figure is scaled down to the column; in dark mode its white card (padding) too.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(f"{served_site}/lessons/cnn/colour-images/")
+    page.wait_for_load_state("networkidle")
+    overflowing = page.evaluate("""() => [...document.querySelectorAll('.jp-OutputArea-output img')]
+        .filter(img => img.getBoundingClientRect().right > img.closest('.jp-OutputArea').getBoundingClientRect().right + 1)
+        .map(img => img.getAttribute('src'))""")
+    context.close()
+    assert not overflowing, f"{scheme}: plots wider than the column: {overflowing}"
+
+
 def test_code_cells_show_their_code_whole_on_a_desktop(browser, served_site):
     # At 1280 x 900, no lesson code cell may need horizontal scrolling: code cut off at the
     # right edge is code a reader does not see.
