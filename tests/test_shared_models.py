@@ -7,6 +7,7 @@ processes, a few at a time. These tests give it tiny Python commands instead of 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, lesson_sources
@@ -61,6 +62,52 @@ def test_two_workers_run_two_jobs_at_once(tmp_path):
     a, b = str(flag).format("a"), str(flag).format("b")
     lessons.run_jobs([job("a", code.format(me=a, other=b)), job("b", code.format(me=b, other=a))],
                      workers=2, log=lambda m: None)
+
+
+def test_sigterm_to_the_build_stops_its_running_jobs(tmp_path):
+    # ``kill <pid>`` of a build (no process group) used to leave its jobs running for minutes.
+    import os
+    import signal
+    import subprocess
+    import time
+
+    job_code = ("import os, pathlib, time\n"
+                "pathlib.Path({pid!r}).write_text(str(os.getpid()))\n"
+                "time.sleep(120)\n")
+    driver = (f"import sys; sys.path.insert(0, {str(ROOT / 'tools')!r})\n"
+              "import lessons\n"
+              "jobs = [lessons.Job(n, [sys.executable, '-c', c]) for n, c in {jobs!r}]\n"
+              "lessons.run_jobs(jobs, workers=2, log=print)\n"
+              "print('run_jobs returned')\n")
+    pids = [tmp_path / f"{n}.pid" for n in "abc"]
+    jobs = [(p.stem, job_code.format(pid=str(p))) for p in pids]
+    build = subprocess.Popen([sys.executable, "-c", driver.format(jobs=jobs)], stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (pids[0].exists() and pids[1].exists()):
+        assert time.time() < deadline and build.poll() is None, "the two jobs never started"
+        time.sleep(0.05)
+    build.send_signal(signal.SIGTERM)
+    out, _ = build.communicate(timeout=30)
+    assert build.returncode == 128 + signal.SIGTERM and "run_jobs returned" not in out
+    assert not pids[2].exists(), "a new job started after the signal"
+    for pid in (int(p.read_text()) for p in pids[:2]):
+        deadline = time.time() + 10
+        while _alive(pid):
+            assert time.time() < deadline, f"job {pid} still runs after the build was stopped"
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_worker_and_thread_settings_are_read_and_checked(monkeypatch):

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -222,12 +223,15 @@ def run_jobs(jobs: list[Job], workers: int, log=print) -> float:
 
     Ready jobs start longest first. A failure stops new jobs from starting; the running ones
     finish, then ``LessonError`` reports every failure. Returns the wall-clock seconds.
+    A SIGTERM (``kill <pid of mkdocs>``) stops the running jobs too instead of leaving them
+    to run on without a parent (their kernels notice their parent is gone and exit).
     """
     pending = {job.name: job for job in jobs}
     done: set[str] = set()
     failures: list[str] = []
     lock = threading.Condition()
     start = time.perf_counter()
+    children: set[subprocess.Popen] = set()
 
     def next_job() -> Job | None:
         ready = [j for j in pending.values() if j.after <= done]
@@ -250,9 +254,19 @@ def run_jobs(jobs: list[Job], workers: int, log=print) -> float:
                 running += 1
             log(f"[worker {slot}] {job.name}: started")
             t0 = time.perf_counter()
-            result = subprocess.run(job.command, env=job.env, capture_output=True, text=True)
+            with lock:
+                if failures:  # stopped while this one was being picked
+                    running -= 1
+                    lock.notify_all()
+                    return
+                child = subprocess.Popen(job.command, env=job.env, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True)
+                children.add(child)
+            stdout, stderr = child.communicate()
+            result = subprocess.CompletedProcess(job.command, child.returncode, stdout, stderr)
             job.seconds = time.perf_counter() - t0
             with lock:
+                children.discard(child)
                 running -= 1
                 if result.returncode == 0:
                     done.add(job.name)
@@ -262,11 +276,26 @@ def run_jobs(jobs: list[Job], workers: int, log=print) -> float:
                     log(f"[worker {slot}] {job.name}: FAILED after {job.seconds:.1f} s; no new job starts")
                 lock.notify_all()
 
+    def stop(signum, frame):
+        with lock:
+            failures.append(f"stopped by signal {signum}")
+            for child in children:
+                child.terminate()
+            lock.notify_all()
+
     threads = [threading.Thread(target=worker, args=(slot + 1,)) for slot in range(max(1, workers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if in_main else None
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+    if failures and failures[0].startswith("stopped by signal"):
+        raise SystemExit(128 + signal.SIGTERM)  # as if SIGTERM had ended the process, children gone
     if pending and not failures:
         failures.append(f"jobs never became ready: {sorted(pending)} (a shared model they need is unknown?)")
     if failures:
