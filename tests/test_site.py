@@ -195,6 +195,8 @@ def test_search_index_has_lesson_prose_and_code_once_but_no_outputs(site):
     printed = [line for out in printed for line in out.splitlines() if len(line) > 20]
     assert printed and not [line for line in printed if line in text], "outputs are in the search index"
     assert "Copied!" not in text
+    reference = " ".join(d["text"] for d in docs if d["location"].startswith("reference/checkpoints/"))
+    assert "atomically" in reference and "Source code in" not in reference  # docstrings, not the source
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)

@@ -262,7 +262,10 @@ def _flatten(data, prefix=""):
 def on_page_content(content, page, config, files):
     rel = page.file.src_uri
     if rel not in _executed:
-        return content
+        # The reference pages' "Source code" blocks repeat every docstring and function body:
+        # search finds the documentation; the code is one click away on the page.
+        return content.replace('<details class="mkdocstrings-source">',
+                               '<details data-search-exclude class="mkdocstrings-source">')
     content = _rewrite_md_links(content, page, files)
     lesson = _lessons[rel]
     colab = None
