@@ -13,8 +13,9 @@ How a lesson runs (the same for ``mkdocs build``, ``mkdocs serve`` and ``make le
   trained models the lessons list under ``shared:`` are prepared, each once.
 
 The executed notebook is cached in ``.cache/lessons/<key>/`` where the key hashes the
-lesson's bytes, the library source, every installed package's version and this executor's
-own rules: change any of them and the lesson runs again; change nothing and it is reused.
+lesson's bytes, the library files it depends on (``tools/lesson_deps.py``), every installed
+package's version and this executor's own rules: change any of them and the lesson runs
+again; change nothing and it is reused.
 
 Run lessons by hand (what ``make lesson L=...`` does)::
 
@@ -42,6 +43,7 @@ import jupytext
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lesson_deps  # noqa: E402  (tools/lesson_deps.py)
 import lesson_env  # noqa: E402  (tools/lesson_env.py)
 import takeaway  # noqa: E402  (tools/takeaway.py)
 
@@ -94,8 +96,8 @@ def fingerprint(root: Path = ROOT) -> str:
     """Hash of everything a lesson's outputs depend on besides its own text."""
     h = hashlib.sha256(f"executor={EXECUTOR_VERSION};python={sys.version}".encode())
     h.update(f"threads={settings()[1]}".encode())
-    for path in [*sorted((Path(root) / "src" / "learntorch").rglob("*.py")), Path(root) / "pyproject.toml",
-                 lesson_env.GUARD, lesson_env.FIGURES, Path(takeaway.__file__)]:
+    # The library's files are not here: each lesson's key hashes those it depends on (cache_key).
+    for path in [Path(root) / "pyproject.toml", lesson_env.GUARD, lesson_env.FIGURES, Path(takeaway.__file__)]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
@@ -103,10 +105,18 @@ def fingerprint(root: Path = ROOT) -> str:
     return h.hexdigest()
 
 
-def cache_key(lesson: Path, fp: str, text: bytes | None = None) -> str:
-    """The cache key of ``lesson`` (its bytes, or ``text`` when given) under fingerprint ``fp``."""
+def cache_key(lesson: Path, fp: str, text: bytes | None = None, root: Path = ROOT) -> str:
+    """The cache key of ``lesson`` (its bytes, or ``text`` when given) under fingerprint ``fp``,
+    with the files of ``root``'s library it depends on (``tools/lesson_deps.py``)."""
     text = Path(lesson).read_bytes() if text is None else text
-    return hashlib.sha256(text + fp.encode()).hexdigest()[:20]
+    nb = jupytext.reads(text.decode("utf-8"), fmt="md")
+    code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    try:
+        shared = bool(takeaway.lesson_needs(nb)["shared"])
+    except ValueError:
+        shared = True  # Lesson.read reports the front matter's problem; any key will do until then
+    deps = lesson_deps.dependency_hash(Path(root) / "src" / "learntorch", code, shared)
+    return hashlib.sha256(text + fp.encode() + deps.encode()).hexdigest()[:20]
 
 
 def cache_root(root: Path) -> Path:
@@ -120,7 +130,7 @@ def cached_path(rel: str, key: str, root: Path) -> Path:
 
 
 def cached_notebook(lesson: Lesson, root: Path, fp: str) -> Path | None:
-    path = cached_path(lesson.rel, cache_key(lesson.path, fp), root)
+    path = cached_path(lesson.rel, cache_key(lesson.path, fp, root=root), root)
     return path if path.is_file() else None
 
 
@@ -341,7 +351,7 @@ def execute_lessons(lessons: list[Lesson], root: Path = ROOT, fp: str | None = N
     snapshots = []
     for lesson in lessons:
         text = lesson.path.read_bytes()  # read once: the key and the run see the same text
-        out = cached_path(lesson.rel, cache_key(lesson.path, fp, text), root)
+        out = cached_path(lesson.rel, cache_key(lesson.path, fp, text, root), root)
         result[lesson.rel] = out
         if out.is_file():
             continue

@@ -58,7 +58,7 @@ def on_serve(server, config, builder):
     folder = lessons.cache_root(_root(config))
     folder.mkdir(parents=True, exist_ok=True)
     server.watch(str(folder))
-    # Lessons import the library: editing it re-executes them (the cache key hashes src/).
+    # Lessons import the library: editing it re-executes those that reach the edited file.
     library = _root(config) / "src" / "learntorch"
     if library.is_dir():
         server.watch(str(library))
