@@ -79,9 +79,10 @@ def test_trim_on_the_site_renames_sheets_and_relinks_pages(tmp_path):
     links = ('<link rel="stylesheet" href="../../assets/notebook/aaaaaaaaaaaa.css">'
              '<link rel="stylesheet" href="../../assets/notebook/bbbbbbbbbbbb.css">')
     page.write_text(f'<html><head>{links}</head><body><div class="jupyter-wrapper jp-Cell"></div></body></html>')
+    (folder / "cccccccccccc.css").write_text(".jp-Other{}")  # linked by a page not rebuilt (--dirty)
     sizes = pages.trim_shared_stylesheets(tmp_path, [page])
     (name,) = sizes
-    assert sorted(p.name for p in folder.iterdir()) == [name]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([name, "cccccccccccc.css"])
     text = page.read_text()
     assert f'href="../../assets/notebook/{name}"' in text and "bbbbbbbbbbbb" not in text
     assert "--jp-unread" not in (folder / name).read_text()

@@ -150,14 +150,17 @@ def trim_shared_stylesheets(site_dir: Path, pages: list[Path], site_css: str = "
     """Cut the shared notebook stylesheets down to what ``pages`` use (``tools/notebook_css.py``).
 
     Each trimmed sheet is renamed after its new content (a browser never keeps a stale copy) and
-    the pages' links follow; a sheet with nothing left is unlinked. ``site_css`` is the site's own
-    CSS, whose ``var(--jp-…)`` keep those properties. Returns ``{new name: bytes}``.
+    the pages' links follow; a sheet with nothing left is unlinked. Only sheets these pages link
+    are touched (``mkdocs build --dirty`` rewrites some pages; the others keep theirs).
+    ``site_css`` is the site's own CSS, whose ``var(--jp-…)`` keep those properties. Returns
+    ``{new name: bytes}``.
     """
     folder = Path(site_dir) / "assets" / "notebook"
-    sheets = {path.name: path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.css"))}
+    texts = {page: page.read_text(encoding="utf-8") for page in pages}
+    linked = sorted({name for text in texts.values() for _, name in NOTEBOOK_CSS_LINK.findall(text)})
+    sheets = {name: (folder / name).read_text(encoding="utf-8") for name in linked if (folder / name).is_file()}
     if not sheets:
         return {}
-    texts = {page: page.read_text(encoding="utf-8") for page in pages}
     trimmed = notebook_css.trim(sheets, notebook_css.page_classes(texts.values()),
                                 site_css + "".join(texts.values()))
     renamed, sizes = {}, {}
@@ -174,10 +177,12 @@ def trim_shared_stylesheets(site_dir: Path, pages: list[Path], site_css: str = "
         new = renamed.get(match[2], match[2])
         return "" if new is None else f'{match[1]}{new}">'
 
-    link = re.compile(r'(<link rel="stylesheet" href="[^"]*assets/notebook/)([0-9a-f]+\.css)">')
     for page, text in texts.items():
-        page.write_text(link.sub(relink, text), encoding="utf-8")
+        page.write_text(NOTEBOOK_CSS_LINK.sub(relink, text), encoding="utf-8")
     return sizes
+
+
+NOTEBOOK_CSS_LINK = re.compile(r'(<link rel="stylesheet" href="[^"]*assets/notebook/)([0-9a-f]+\.css)">')
 
 
 # --- Search results show formulas as text, not LaTeX ----------------------------------------
