@@ -26,6 +26,31 @@ def _is_ours(name: str | None) -> bool:
     return bool(name) and (name == PACKAGE or name.startswith(PACKAGE + "."))
 
 
+def _imported(tree: ast.AST, package: str | None) -> set[str]:
+    """The learntorch modules the import statements of ``tree`` name, anywhere in it.
+
+    ``from learntorch import zoo`` imports a module, ``from learntorch.data import TensorLoader``
+    a name: both candidates are kept (names that are no file drop out later). Relative imports
+    are resolved against ``package``; without one (a lesson) they are ignored.
+    """
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if _is_ours(alias.name)}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level and package is None:
+                continue
+            if node.level:
+                parts = package.split(".")
+                parent = ".".join(parts[:len(parts) - node.level + 1])
+                base = f"{parent}.{node.module}" if node.module else parent
+            else:
+                base = node.module
+            if _is_ours(base):
+                found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+    return found
+
+
 def imported_modules(code: str) -> set[str] | None:
     """The learntorch modules ``code`` (a lesson's code cells) imports, or None for "cannot tell"."""
     lines = []
@@ -39,17 +64,10 @@ def imported_modules(code: str) -> set[str] | None:
         tree = ast.parse("\n".join(lines))
     except SyntaxError:
         return None
-    modules = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules |= {alias.name for alias in node.names if _is_ours(alias.name)}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and _is_ours(node.module):
-            # ``from learntorch import zoo`` imports a module; ``from learntorch.data import
-            # TensorLoader`` a name: both candidates are kept, names that are no file drop out.
-            modules |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and PACKAGE in node.value:
-            return None
-    return modules
+    if any(isinstance(node, ast.Constant) and isinstance(node.value, str) and PACKAGE in node.value
+           for node in ast.walk(tree)):
+        return None  # e.g. subprocess.run(["python", "-m", "learntorch", ...])
+    return _imported(tree, package=None)
 
 
 def _module_file(src: Path, module: str) -> Path | None:
@@ -70,23 +88,8 @@ def _imports_of(path: Path, module: str) -> set[str]:
 @functools.lru_cache(maxsize=1024)
 def _read_imports(path: str, module: str, mtime_ns: int, size: int) -> frozenset[str]:
     """``_imports_of``, parsed once per version of the file (a build asks for each lesson)."""
-    path = Path(path)
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if _is_ours(alias.name)}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{parent}.{node.module}" if node.module else parent
-            else:
-                base = node.module
-            if _is_ours(base):
-                found |= {base} | {f"{base}.{alias.name}" for alias in node.names}
-    return frozenset(found)
+    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+    return frozenset(_imported(ast.parse(Path(path).read_text(encoding="utf-8")), package))
 
 
 def library_files(src: Path, modules: set[str]) -> set[Path]:

@@ -47,45 +47,51 @@ def _required_classes(selector: list) -> set[str]:
     return names  # function blocks (:not, :is) and [attr] blocks are nested tokens: not walked
 
 
-def _trim_rules(rules: list, classes: set[str]) -> list:
-    kept = []
-    for rule in rules:
+def _rewrite(css_rules: list, rule_text) -> str:
+    """The stylesheet with each qualified rule replaced by ``rule_text(rule)`` (None drops it),
+    inside ``@media``/``@supports`` too (dropped when nothing is left in them); other at-rules
+    (``@keyframes``, ``@charset``) stay as they are."""
+    out = []
+    for rule in css_rules:
         if rule.type == "qualified-rule":
-            selectors = [s for s in _selectors(rule.prelude) if _required_classes(s) <= classes]
-            if selectors:
-                prelude = ",".join(tinycss2.serialize(s).strip() for s in selectors)
-                kept.append(f"{prelude}{{{tinycss2.serialize(rule.content).strip()}}}")
+            out.append(rule_text(rule) or "")
         elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content:
-            inner = _trim_rules(tinycss2.parse_rule_list(rule.content, skip_comments=True,
-                                                         skip_whitespace=True), classes)
+            inner = _rewrite(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True),
+                             rule_text)
             if inner:
-                kept.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{''.join(inner)}}}")
+                out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
         elif rule.type != "error":
-            kept.append(tinycss2.serialize([rule]))
-    return kept
+            out.append(tinycss2.serialize([rule]))
+    return "".join(out)
+
+
+def _parse(css: str) -> list:
+    return tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+
+
+def _trim_rules(css: str, classes: set[str]) -> str:
+    """``css`` with only the selectors ``classes`` can match."""
+    def keep_matching(rule):
+        selectors = [s for s in _selectors(rule.prelude) if _required_classes(s) <= classes]
+        if selectors:
+            prelude = ",".join(tinycss2.serialize(s).strip() for s in selectors)
+            return f"{prelude}{{{tinycss2.serialize(rule.content).strip()}}}"
+        return None
+
+    return _rewrite(_parse(css), keep_matching)
 
 
 def _drop_unread_properties(css: str, read: set[str]) -> str:
     """``css`` without custom property declarations nobody reads."""
-    def walk(rules):
-        out = []
-        for rule in rules:
-            if rule.type == "qualified-rule":
-                body = [d for d in tinycss2.parse_blocks_contents(rule.content, skip_comments=True,
-                                                                  skip_whitespace=True)
-                        if not (d.type == "declaration" and d.name.startswith("--") and d.name not in read)]
-                if body:
-                    text = ";".join(tinycss2.serialize([d]).strip().rstrip(";") for d in body)
-                    out.append(f"{tinycss2.serialize(rule.prelude).strip()}{{{text}}}")
-            elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content:
-                inner = walk(tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True))
-                if inner:
-                    out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{''.join(inner)}}}")
-            elif rule.type != "error":
-                out.append(tinycss2.serialize([rule]))
-        return out
+    def without_unread(rule):
+        body = [d for d in tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True)
+                if not (d.type == "declaration" and d.name.startswith("--") and d.name not in read)]
+        if not body:
+            return None
+        text = ";".join(tinycss2.serialize([d]).strip().rstrip(";") for d in body)
+        return f"{tinycss2.serialize(rule.prelude).strip()}{{{text}}}"
 
-    return "".join(walk(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)))
+    return _rewrite(_parse(css), without_unread)
 
 
 def trim(sheets: dict[str, str], classes: set[str], also_reading: str = "") -> dict[str, str]:
@@ -95,10 +101,7 @@ def trim(sheets: dict[str, str], classes: set[str], also_reading: str = "") -> d
     stylesheet, inline styles). Custom properties are dropped until none is unread: one may only
     feed another.
     """
-    out = {}
-    for name, css in sheets.items():
-        rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-        out[name] = "".join(_trim_rules(rules, classes))
+    out = {name: _trim_rules(css, classes) for name, css in sheets.items()}
     while True:
         read = set(VAR_USE.findall(also_reading)).union(*(VAR_USE.findall(css) for css in out.values()))
         smaller = {name: _drop_unread_properties(css, read) for name, css in out.items()}
