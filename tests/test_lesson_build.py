@@ -279,3 +279,28 @@ def test_solutions_must_come_last(tmp_path):
     result = build(project)
     assert result.returncode != 0
     assert "comes after a solution cell" in result.stderr
+
+
+def test_guard_hides_the_same_packages_from_the_build_s_metadata_file(tmp_path):
+    # The build reads the lesson environment's metadata once and hands the file to every
+    # kernel's guard; the guard must hide exactly what reading the metadata itself would.
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import lesson_env
+
+    python = lesson_env.env_python(lesson_env.lesson_env(ROOT, log=lambda message: None))
+    show = "import sys; print(sorted(next(f for f in sys.meta_path if hasattr(f, 'hidden')).hidden))"
+    for extras in ([], ["data"], ["pretrained", "sequences"]):
+        settings = json.loads(lesson_env.guard_settings(ROOT, extras))
+        assert Path(settings["metadata"]).is_file()
+        hidden = []
+        for with_file in (True, False):
+            guard = {**settings, "metadata": settings["metadata"] if with_file else None}
+            env = {**lesson_env._clean_env(), "LEARNTORCH_LESSON_GUARD": json.dumps(guard)}
+            out = subprocess.run([str(python), "-c", show], cwd=tmp_path, env=env, capture_output=True,
+                                 text=True, check=True).stdout
+            hidden.append(out)
+        assert hidden[0] == hidden[1], extras
+        assert ("'sklearn'" in hidden[0]) == ("data" not in extras), (extras, hidden[0])
