@@ -218,3 +218,20 @@ def test_lessons_print_no_warnings_or_machine_paths(site, lesson):
             text = out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
             found = MACHINE_PATHS.search(text)
             assert not found, f"{lesson.stem}: an output shows a path of the build machine: {text[:300]}"
+
+
+def test_reference_pages_link_the_names_docstrings_mention(site):
+    # Docstrings name other objects with Sphinx roles (:func:`cache_dir`), as help() shows
+    # them; on the reference pages each is a link (tools/griffe_roles.py), never the raw role.
+    role = re.compile(r":(?:func|meth|class|mod|attr|data|obj|exc):`?\w")
+    links = 0
+    for page in sorted((site / "reference").glob("*/index.html")):
+        source = r'<details[^>]*class="mkdocstrings-source">.*?</details>'  # the roles as written: fine
+        text = re.sub(source, "", page.read_text(), flags=re.S)
+        text = re.sub(r"<[^>]+>", "", text)
+        assert not role.search(text), f"{page.parent.name}: {role.search(text).group()}"
+        links += page.read_text().count('class="autorefs autorefs-internal"')
+    html = (site / "reference" / "data" / "index.html").read_text()
+    assert re.search(r'<a class="autorefs autorefs-internal"[^>]*href="#learntorch\.data\.text\.Vocabulary\.build"',
+                     html), "Vocabulary's :meth:`build` is not a link to Vocabulary.build"
+    assert links > 50
