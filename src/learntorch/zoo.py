@@ -508,6 +508,10 @@ def sentiment_rnn_record(pooling: str = "last", folder=None, **overrides) -> dic
     return checkpoints.read(cached_checkpoint("sentiment-rnn", recipe, train_sentiment, folder))["metadata"]
 
 
+# Passes over the training reviews of the shared sentiment models: attention pooling learns
+# faster, two passes where the last-state network needs three.
+SENTIMENT_EPOCHS = {"last": 3, "attention": 2}
+
 # Models and results the site build prepares before the lessons that list them (front matter
 # ``shared:``), each trained or computed once per recipe and source version.
 SHARED: dict[str, Callable[[], object]] = {
@@ -515,9 +519,8 @@ SHARED: dict[str, Callable[[], object]] = {
     "fashion-gan": fashion_gan,
     "style-transfer": style_transfer_result,
     "char-lstm": char_lstm,
-    "sentiment-lstm": lambda: sentiment_rnn("last"),
-    # Attention pooling learns faster: two passes, where the last-state network needs three.
-    "sentiment-attention": lambda: sentiment_rnn("attention", epochs=2),
+    "sentiment-lstm": lambda: sentiment_rnn("last", epochs=SENTIMENT_EPOCHS["last"]),
+    "sentiment-attention": lambda: sentiment_rnn("attention", epochs=SENTIMENT_EPOCHS["attention"]),
 }
 
 
