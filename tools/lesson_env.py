@@ -67,6 +67,17 @@ def source_hash(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def installed_packages() -> list[str]:
+    """``name==version`` of every distribution the build's Python has, sorted.
+
+    The lesson environment sees these packages (its base); when they change, so does what a
+    lesson can import, and what the guard must hide.
+    """
+    from importlib import metadata
+
+    return sorted(f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions())
+
+
 def _lock(root: Path) -> FileLock:
     """One process (or thread) at a time builds the wheel or changes the lesson environment."""
     (Path(root) / ".cache").mkdir(parents=True, exist_ok=True)
@@ -128,7 +139,10 @@ def _lesson_env(root: Path, log) -> Path:
     env = root / ".cache" / "lesson-env"
     stamp = env / "learntorch-wheel.json"
     want = {"layout": 2, "wheel": wheel.name, "source": source_hash(root), "base": sysconfig.get_paths()["purelib"],
-            "guard": hashlib.sha256(GUARD.read_bytes() + FIGURES.read_bytes()).hexdigest()[:16]}
+            "guard": hashlib.sha256(GUARD.read_bytes() + FIGURES.read_bytes()).hexdigest()[:16],
+            # The guard's metadata file lists the base's packages: a package added there later
+            # must be hidden too, so a change of them refreshes the environment.
+            "packages": hashlib.sha256("\n".join(installed_packages()).encode()).hexdigest()[:16]}
     if stamp.is_file() and json.loads(stamp.read_text()) == want and env_python(env).is_file():
         return env
     if not env_python(env).is_file() or (stamp.is_file() and json.loads(stamp.read_text()).get("base") != want["base"]):

@@ -100,8 +100,7 @@ def fingerprint(root: Path = ROOT) -> str:
     for path in [Path(root) / "pyproject.toml", lesson_env.GUARD, lesson_env.FIGURES, Path(takeaway.__file__)]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    dists = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
-    h.update("\n".join(dists).encode())
+    h.update("\n".join(lesson_env.installed_packages()).encode())
     return h.hexdigest()
 
 
