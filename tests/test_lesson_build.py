@@ -124,10 +124,20 @@ def test_lessons_run_outside_the_project_against_the_installed_wheel(tmp_path):
         print("CWD", os.getcwd())
         print("LIB", learntorch.__file__)
         ```
+
+        ```python
+        import time
+        print("printed first")
+        time.sleep(0.5)  # longer than the kernel's flush interval: the two lines reach the build apart
+        print("printed second")
+        ```
         """})
     result = build(project)
     assert result.returncode == 0, result.stderr
-    text = json.dumps(outputs(next((project / ".cache" / "lessons").rglob("where.ipynb"))))
+    executed = outputs(next((project / ".cache" / "lessons").rglob("where.ipynb")))
+    # One block on the page, however the kernel's flushes fell (lessons.merge_streams)
+    assert executed[-1] == [{"output_type": "stream", "name": "stdout", "text": "printed first\nprinted second\n"}]
+    text = json.dumps(executed)
     cwd = text.split("CWD ")[1].split("\\n")[0]
     lib = text.split("LIB ")[1].split("\\n")[0]
     assert not Path(cwd).resolve().is_relative_to(project.resolve()), cwd

@@ -122,3 +122,51 @@ def test_photographs_become_smaller_lossy_webp_and_are_cached(tmp_path):
 def test_a_broken_image_output_says_so(bad):
     with pytest.raises(Exception, match="cannot identify image file"):
         pages._figure(bad, cache=None)
+
+
+CELL = """\
+<h1 id="demo">Demo</h1>
+<p>Prose a learner searches for.</p>
+<div class="jp-Cell jp-CodeCell"><div class="highlight"><pre>print("code a learner searches for")</pre></div>
+<div class="zeroclipboard-container"><clipboard-copy for="cell-1"><div>Copy</div><div>Copied!</div></clipboard-copy></div>
+<div class="clipboard-copy-txt" id="cell-1">print("the copy button's copy of the code")</div>
+<div class="jp-Cell-outputWrapper">
+<div class="jp-OutputArea jp-Cell-outputArea">
+<div class="jp-OutputArea-child"><div class="jp-RenderedText"><pre>first output of the cell</pre></div></div>
+<div class="jp-OutputArea-child"><div class="jp-RenderedText"><pre>second <span class="ansi-red-fg">output</span> of the cell</pre></div></div>
+<div class="jp-OutputArea-child"><div class="jp-RenderedHTMLCommon"><div><style>.x > td {color: red}</style>
+<table><tr><td>a table <b>output</b></td></tr></table></div></div></div>
+</div></div></div>
+<p>More prose after the cell.</p>
+"""
+
+
+def _indexed(page: str) -> str:
+    """The text Material's search plugin indexes for ``page``."""
+    from material.plugins.search.plugin import Parser
+
+    parser = Parser()
+    parser.feed(page)
+    parser.close()
+    return " ".join("".join(section.title + section.text) for section in parser.data)
+
+
+def test_search_indexes_prose_and_code_but_no_output_and_no_copy():
+    assert "second output of the cell" in _indexed(CELL)  # Material indexes outputs by itself
+    text = _indexed(pages.outside_search(CELL))
+    for wanted in ("Demo", "Prose a learner searches for.", "code a learner searches for", "More prose after the cell."):
+        assert wanted in text
+    for unwanted in ("Copied!", "the copy button's copy", "first output", "second", "table"):
+        assert unwanted not in text, f"{unwanted!r} is indexed: {text}"
+    # Marking only the block (what the site did) let every output after the first through.
+    outer_only = CELL.replace('<div class="jp-OutputArea ', '<div data-search-exclude class="jp-OutputArea ')
+    assert "second output of the cell" in _indexed(outer_only)
+
+
+def test_marking_changes_nothing_but_the_marks_inside_the_blocks():
+    marked = pages.outside_search(CELL)
+    assert marked.replace(pages.EXCLUDE, "") == CELL
+    for kept in ('<h1 id="demo">', "<p>", '<div class="jp-Cell jp-CodeCell">', '<div class="highlight"><pre>',
+                 '<div class="jp-Cell-outputWrapper">'):
+        assert kept in marked  # outside the blocks: not marked
+    assert marked.count(pages.EXCLUDE) == 20  # the three blocks and each element inside (<style> is never indexed)

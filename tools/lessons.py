@@ -48,7 +48,7 @@ import lesson_env  # noqa: E402  (tools/lesson_env.py)
 import takeaway  # noqa: E402  (tools/takeaway.py)
 
 ROOT = Path(__file__).resolve().parent.parent  # the default project root: this repository
-EXECUTOR_VERSION = "2"  # bump to re-execute everything after changing how lessons run
+EXECUTOR_VERSION = "3"  # bump to re-execute everything after changing how lessons run
 CELL_TIMEOUT = 900  # seconds; a stuck cell fails the build instead of hanging it
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colours in kernel tracebacks
 DEFAULT_ESTIMATE = 60.0  # seconds, for a lesson never timed before (scheduling order only)
@@ -165,6 +165,7 @@ def execute(path: Path, out: Path, root: Path, threads: int, timeout: int = CELL
         except Exception as err:  # CellExecutionError, CellTimeoutError, DeadKernelError
             raise LessonError(describe_failure(path, nb, err, needs["extras"])) from None
     seconds = time.perf_counter() - start
+    merge_streams(nb)
     nb.metadata["learntorch"] = {**nb.metadata.get("learntorch", {}),
                                  "execution_seconds": round(seconds, 1), "threads": threads}
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +174,24 @@ def execute(path: Path, out: Path, root: Path, threads: int, timeout: int = CELL
         nbformat.write(nb, f)
     os.replace(tmp, out)
     return seconds
+
+
+def merge_streams(nb) -> None:
+    """Join each run of consecutive outputs to the same stream (stdout, stderr) into one output.
+
+    The kernel sends what a cell prints in pieces, flushed on a timer, so how many outputs a
+    cell has depended on how busy the machine was; each piece is a block of its own on the page.
+    """
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            last = merged[-1] if merged else {}
+            if output.get("output_type") == last.get("output_type") == "stream" and output["name"] == last["name"]:
+                last["text"] += output["text"]
+            else:
+                merged.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = merged
 
 
 def describe_failure(path: Path, nb, err: Exception, extras: list[str]) -> str:

@@ -12,6 +12,9 @@ plot as a base64 PNG, so a lesson page weighed 0.7-3.3 MB of HTML. After renderi
   for photographs; converted once and kept in the build cache), loaded lazily, with its size and
   an ``alt`` text that says what it shows: the cell's ``alt`` metadata when it has one, else what
   the lesson kernel read off the figure's titles, labels and legend (``tools/lesson_figures.py``).
+
+Search (``outside_search``, ``plain_math``): outputs and copy buttons are kept out of the index;
+formulas in it read as text.
 """
 
 from __future__ import annotations
@@ -183,6 +186,55 @@ def trim_shared_stylesheets(site_dir: Path, pages: list[Path], site_css: str = "
 
 
 NOTEBOOK_CSS_LINK = re.compile(r'(<link rel="stylesheet" href="[^"]*assets/notebook/)([0-9a-f]+\.css)">')
+
+
+# --- What the search index leaves out -------------------------------------------------------
+
+SEARCH_EXCLUDED = re.compile(r'<div class="(?:zeroclipboard-container|clipboard-copy-txt|jp-OutputArea jp-Cell-outputArea)"')
+# A script or style block (left as it is), or the start or end of an element.
+TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<(/?)([A-Za-z][\w-]*)", re.S | re.I)
+EXCLUDE = " data-search-exclude"
+
+
+def outside_search(content: str) -> str:
+    """Keep code outputs and the copy buttons (with their copy of each cell) out of the search index.
+
+    Material indexes a page's whole text; for lessons that was every cell twice plus every
+    printed tensor and training log (2.1 MB of index that each page loads). Prose and code
+    stay searchable.
+
+    Every element inside such a block is marked ``data-search-exclude``, not only the block:
+    Material's search parser tells elements apart by tag name alone, so the first ``</div>``
+    nested in an excluded ``<div>`` ended the exclusion, and every output of a cell after its
+    first one was indexed. (Text straight inside an element after a nested element of the same
+    name has closed would still be indexed; nbconvert's output markup has none.)
+    """
+    parts, pos = [], 0
+    for block in SEARCH_EXCLUDED.finditer(content):
+        if block.start() < pos:
+            continue  # inside a block already marked
+        parts.append(content[pos:block.start()])
+        marked, pos = _marked_block(content, block.start())
+        parts.append(marked)
+    parts.append(content[pos:])
+    return "".join(parts)
+
+
+def _marked_block(content: str, start: int) -> tuple[str, int]:
+    """The ``<div>`` that starts at ``start`` with every element in it marked, and where it ends."""
+    parts, pos, depth = [], start, 0
+    for tag in TAG.finditer(content, start):
+        if tag[1]:
+            continue
+        if not tag[2]:
+            parts += [content[pos:tag.end()], EXCLUDE]
+            pos = tag.end()
+        if tag[3].lower() == "div":
+            depth += -1 if tag[2] else 1
+            if depth == 0:
+                end = content.index(">", tag.end()) + 1
+                return "".join(parts) + content[pos:end], end
+    return "".join(parts) + content[pos:], len(content)  # unclosed: marked to the end
 
 
 # --- Search results show formulas as text, not LaTeX ----------------------------------------

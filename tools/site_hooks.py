@@ -275,7 +275,7 @@ def on_page_content(content, page, config, files):
         # take-away notebooks included, so Colab can open them straight from GitHub.
         colab = (f"https://colab.research.google.com/github/{repo.removeprefix('https://github.com/')}"
                  f"/blob/gh-pages/{rel[:-3]}.ipynb")
-    content = _outside_search(content)
+    content = pages.outside_search(content)
     if rel in _pending:
         return _pending_banner(_pending[rel]) + content
     depth = "../" * (rel.count("/") + 1)  # the page's URL is lessons/<part>/<name>/
@@ -286,19 +286,6 @@ def on_page_content(content, page, config, files):
     # Under the title and goal, above the first code cell (the install cell is not shown).
     first_code = content.find('<div class="jp-Cell jp-CodeCell')
     return box + content if first_code < 0 else content[:first_code] + box + content[first_code:]
-
-
-SEARCH_EXCLUDED = re.compile(r'<div class="(zeroclipboard-container|clipboard-copy-txt|jp-OutputArea jp-Cell-outputArea)"')
-
-
-def _outside_search(content: str) -> str:
-    """Keep code outputs and the copy buttons (with their copy of each cell) out of the search index.
-
-    Material indexes a page's whole text; for lessons that was every cell twice plus every
-    printed tensor and training log (2.1 MB of index that each page loads). Prose and code
-    stay searchable.
-    """
-    return SEARCH_EXCLUDED.sub(r'<div data-search-exclude class="\1"', content)
 
 
 def _pending_banner(older: bool) -> str:
