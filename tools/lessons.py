@@ -182,16 +182,15 @@ def merge_streams(nb) -> None:
     The kernel sends what a cell prints in pieces, flushed on a timer, so how many outputs a
     cell has depended on how busy the machine was; each piece is a block of its own on the page.
     """
-    for cell in nb.cells:
+    for cell in (c for c in nb.cells if c.cell_type == "code"):
         merged = []
-        for output in cell.get("outputs", []):
+        for output in cell.outputs:
             last = merged[-1] if merged else {}
-            if output.get("output_type") == last.get("output_type") == "stream" and output["name"] == last["name"]:
-                last["text"] += output["text"]
+            if output.output_type == last.get("output_type") == "stream" and output.name == last.name:
+                last.text += output.text
             else:
                 merged.append(output)
-        if cell.cell_type == "code":
-            cell.outputs = merged
+        cell.outputs = merged
 
 
 def describe_failure(path: Path, nb, err: Exception, extras: list[str]) -> str:
