@@ -319,14 +319,16 @@ def test_guard_hides_the_same_packages_from_the_build_s_metadata_file(tmp_path):
 def test_lesson_environment_is_refreshed_when_the_build_s_packages_change(tmp_path, monkeypatch):
     # The guard's metadata file lists the packages the environment sees; one installed into the
     # build's Python later must not slip past the guard, so the environment is made again.
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tools"))
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))
     import lesson_env
 
     project = make_project(tmp_path, {"a": "```python\nprint(1)\n```\n"})
     made = []
-    log = lambda message: made.append(message) if "lesson environment ready" in message else None  # noqa: E731
+
+    def log(message):
+        if "lesson environment ready" in message:
+            made.append(message)
+
     lesson_env.lesson_env(project, log=log)
     lesson_env.lesson_env(project, log=log)
     assert len(made) == 1  # nothing changed: the environment is kept
